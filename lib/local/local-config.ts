@@ -1,0 +1,32 @@
+/**
+ * Settings of the local stack (npm start, npm run db:*, demo), read from the environment once.
+ * Defaults are the contract of DESIGN.md "Local stack defaults".
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} must be a TCP port (1-65535), got "${raw}"`);
+  return value;
+}
+
+const optional = (name: string) => (process.env[name] ? process.env[name] : undefined);
+
+export const localConfig = Object.freeze({
+  /** An external PostgreSQL (14+) instead of the embedded one. */
+  databaseUrl: optional('DATABASE_URL'),
+  embeddedPort: port('PGPORT', 54329),
+  embeddedDatabase: 'etl',
+  dataDir: path.resolve(process.env.ETL_DATA_DIR ?? path.join(repoRoot, '.data')),
+  apiPort: port('API_PORT', 3000),
+  lambdaPort: port('LAMBDA_PORT', 3002),
+  sfnPort: port('SFN_PORT', 8083),
+  esUrl: optional('ES_URL'),
+  opensearchUrl: optional('OPENSEARCH_URL'),
+  apiKey: optional('API_KEY'),
+});
