@@ -29,6 +29,7 @@ CREATE TABLE etl.pipeline_runs (
   pipeline_id     uuid NOT NULL REFERENCES etl.pipelines (id) ON DELETE CASCADE,
   status          text NOT NULL CHECK (status IN ('RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED')),
   mode            text NOT NULL CHECK (mode IN ('full', 'incremental')),
+  -- The execution that owns the run: only it may claim, advance, pause, complete or fail it.
   execution_name  text,
   execution_arn   text,
   executions      integer NOT NULL DEFAULT 0,
@@ -37,6 +38,8 @@ CREATE TABLE etl.pipeline_runs (
   rows_dropped    bigint NOT NULL DEFAULT 0,
   batches         integer NOT NULL DEFAULT 0,
   retries         integer NOT NULL DEFAULT 0,
+  -- The batch number last attempted: attempting it again is a retry (counted in retries).
+  attempted_batch integer NOT NULL DEFAULT 0,
   -- Where the run resumes: the keyset position after the last committed batch.
   cursor          jsonb,
   -- Incremental runs read only up to this value (see docs/ARCHITECTURE.md, "late commits").

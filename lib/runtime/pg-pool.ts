@@ -7,7 +7,7 @@ let pool: pg.Pool | undefined;
 
 export function getPool(): pg.Pool {
   if (!pool) {
-    pool = new pg.Pool({ connectionString: requireSetting('databaseUrl', 'DATABASE_URL'), max: config.dbPoolSize, idleTimeoutMillis: 30_000 });
+    pool = new pg.Pool({ connectionString: requireSetting('databaseUrl', 'DATABASE_URL'), max: config.dbPoolSize, idleTimeoutMillis: 30_000, options: '-c TimeZone=UTC' });
     // An idle client losing its connection (server restart, 57P01) must not crash the process.
     pool.on('error', (error) => logger.warn('idle database connection lost', { error }));
   }

@@ -1,0 +1,5 @@
+import { stepHandler } from '../../lib/runtime/step.ts';
+import { services } from '../../lib/runtime/services.ts';
+
+/** State machine task: runBatch (statemachines/run-pipeline.asl.json). */
+export const handler = stepHandler((input) => services().steps.runBatch(input));

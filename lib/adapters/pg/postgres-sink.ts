@@ -1,0 +1,69 @@
+/**
+ * The PostgreSQL target: `INSERT ... ON CONFLICT (key) DO UPDATE` from the batch as JSON, skipping
+ * rows whose content is unchanged, so a replayed batch changes nothing. The target lives in the
+ * state database: the write and the cursor advance commit in one transaction.
+ */
+import type pg from 'pg';
+import type { PostgresTarget } from '../../core/pipeline.ts';
+import type { Row, Sink, TransactionHandle } from '../../core/ports.ts';
+import { RejectedRowError } from '../../core/errors.ts';
+import { classifyPgError } from './classify.ts';
+import { quoteIdent, quoteTable } from './identifiers.ts';
+
+export interface PostgresSinkOptions {
+  /** A target locked by someone else (DDL, a long write) fails fast and is retried by the state machine. */
+  lockTimeoutMs?: number;
+}
+
+export function createPostgresSink(pool: pg.Pool, target: PostgresTarget, options: PostgresSinkOptions = {}): Sink {
+  return {
+    async write(rows, commitProgress) {
+      const client = await pool.connect().catch((error: unknown) => Promise.reject(classifyPgError(error, 'state', 'connecting to the target')));
+      try {
+        await client.query('BEGIN');
+        await client.query(`SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`);
+        if (rows.length > 0) {
+          const { sql, columns } = upsertStatement(target, rows);
+          await client.query(sql, [JSON.stringify(rows, jsonValue)]).catch((error: unknown) => {
+            throw classifyPgError(error, 'target', `writing ${rows.length} rows (${columns.join(', ')}) to ${target.table}`);
+          });
+        }
+        await commitProgress(client as unknown as TransactionHandle);
+        await client.query('COMMIT');
+        return { written: rows.length };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw classifyPgError(error, 'state');
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+export function upsertStatement(target: PostgresTarget, rows: Row[]): { sql: string; columns: string[] } {
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const missingKey = target.key.find((k) => !columns.includes(k));
+  if (missingKey) throw new RejectedRowError(`rows have no "${missingKey}" field, a key column of ${target.table}`);
+  const table = quoteTable(target.table);
+  const list = columns.map(quoteIdent).join(', ');
+  const updatable = columns.filter((c) => !target.key.includes(c));
+  const conflict = `ON CONFLICT (${target.key.map(quoteIdent).join(', ')})`;
+  const action = updatable.length
+    ? `DO UPDATE SET ${updatable.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}
+       WHERE (${updatable.map((c) => `t.${quoteIdent(c)}`).join(', ')}) IS DISTINCT FROM (${updatable.map((c) => `EXCLUDED.${quoteIdent(c)}`).join(', ')})`
+    : 'DO NOTHING';
+  const sql = `INSERT INTO ${table} AS t (${list})
+    SELECT ${list} FROM json_populate_recordset(NULL::${table}, $1::json)
+    ${conflict} ${action}`;
+  return { sql, columns };
+}
+
+/** JSON for json_populate_recordset: bigint as text, Buffers as bytea hex. */
+function jsonValue(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer') {
+    return `\\x${Buffer.from((value as { data: number[] }).data).toString('hex')}`;
+  }
+  return value;
+}

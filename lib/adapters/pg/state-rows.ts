@@ -1,0 +1,82 @@
+/** Database rows of the etl schema and their API shapes (counts as numbers, times as ISO text). */
+import type { Pipeline, PipelineStatus, RunStatus, TaskDefinition } from '../../core/pipeline.ts';
+import type { RunRecord } from '../../core/ports.ts';
+
+export interface PipelineRow {
+  id: string;
+  name: string;
+  mode: Pipeline['mode'];
+  batch_size: number;
+  source: Pipeline['source'];
+  target: Pipeline['target'];
+  status: PipelineStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface RunRow {
+  id: string;
+  pipeline_id: string;
+  status: RunStatus;
+  mode: Pipeline['mode'];
+  execution_name: string | null;
+  execution_arn: string | null;
+  executions: number;
+  rows_read: string;
+  rows_written: string;
+  rows_dropped: string;
+  batches: number;
+  retries: number;
+  attempted_batch: number;
+  cursor: string[] | null;
+  horizon: string | null;
+  error_name: string | null;
+  error_message: string | null;
+  resumed_from: string | null;
+  requested_at: Date;
+  started_at: Date | null;
+  heartbeat_at: Date | null;
+  finished_at: Date | null;
+}
+
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+
+export function toPipeline(row: PipelineRow, tasks: TaskDefinition[] | null): Pipeline {
+  return {
+    id: row.id,
+    name: row.name,
+    mode: row.mode,
+    batch_size: row.batch_size,
+    source: row.source,
+    target: row.target,
+    tasks,
+    status: row.status,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+export function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    pipeline_id: row.pipeline_id,
+    status: row.status,
+    mode: row.mode,
+    execution_name: row.execution_name,
+    execution_arn: row.execution_arn,
+    executions: row.executions,
+    rows_read: Number(row.rows_read),
+    rows_written: Number(row.rows_written),
+    rows_dropped: Number(row.rows_dropped),
+    batches: row.batches,
+    retries: row.retries,
+    cursor: row.cursor,
+    horizon: row.horizon,
+    error: row.error_name ? { name: row.error_name, message: row.error_message ?? '' } : null,
+    resumed_from: row.resumed_from,
+    requested_at: row.requested_at.toISOString(),
+    started_at: iso(row.started_at),
+    heartbeat_at: iso(row.heartbeat_at),
+    finished_at: iso(row.finished_at),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The search sink: the core's `Sink` over a SearchClient, the same logic for Elasticsearch and
+ * OpenSearch.
+ *
+ * A batch is written as bulk `index` actions (full document replace) with `_id` = the row's key,
+ * so a retried batch leaves exactly the same documents. Each document's `_version` still grows on
+ * a rewrite: versions count writes, not changes, and avoiding that would cost a read or a script
+ * per document. The checkpoint advances (`commitProgress`) only after every document of the batch
+ * was acknowledged. Documents become searchable at the index's next refresh (1 s by default), not
+ * when `write` returns: nothing here refreshes per batch, since that would slow bulk loading.
+ */
+import type { Row, Sink, SinkContext, TransactionHandle } from '../../core/ports.ts';
+import type { SearchTarget } from '../../core/pipeline.ts';
+import { SearchUnavailableError } from '../../core/errors.ts';
+import { buildActions, bulkBody, chunkActions, type BulkAction } from './bulk-body.ts';
+import { classifyItem, classifyRequestError, itemError, retriesExhausted, type ItemContext } from './classify.ts';
+import { createIndexManager } from './index-manager.ts';
+import type { BulkItemResult, SearchClient } from './search-client.ts';
+
+export interface RetryPolicy {
+  /** Bulk attempts per request, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface RetryEvent {
+  index: string;
+  attempt: number;
+  retrying: number;
+  delayMs: number;
+  statuses: number[];
+}
+
+export interface SearchSinkOptions {
+  /** Upper bound of one bulk request body; default 5 MiB. */
+  maxBulkBytes?: number;
+  /** Upper bound of actions in one bulk request; default 1000. */
+  maxBulkActions?: number;
+  /**
+   * Items answered 429/5xx are resubmitted alone after a full-jitter backoff, within the same
+   * write: throttling of part of a request is routine under load, and replaying only those items
+   * is far cheaper than failing the batch. Default 3 attempts, 200 ms base, 2 s cap.
+   */
+  retry?: Partial<RetryPolicy>;
+  /** Mapping for index creation when the target gives none (e.g. seeds/mappings/film_dim.json). */
+  mapping?: Record<string, unknown> | undefined;
+  /** Observability hook, called before each in-write retry (the run's logger, a metric). */
+  onRetry?: (event: RetryEvent) => void;
+  /** Injected by tests. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface SearchSink extends Sink {
+  /** The index this run writes to (the physical index during an alias reload). */
+  readonly writeIndex: string;
+  prepareRun(): Promise<void>;
+  finishRun(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BULK_BYTES = 5 * 1024 * 1024;
+export const DEFAULT_MAX_BULK_ACTIONS = 1000;
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 };
+
+/** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): uniform in [0, min(cap, base * 2^n)). */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createSearchSink(target: SearchTarget, context: SinkContext, client: SearchClient, options: SearchSinkOptions = {}): SearchSink {
+  const plan = createIndexManager(client, target, context, target.mapping ?? options.mapping);
+  const limits = { maxBytes: options.maxBulkBytes ?? DEFAULT_MAX_BULK_BYTES, maxActions: options.maxBulkActions ?? DEFAULT_MAX_BULK_ACTIONS };
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const itemContext: ItemContext = { index: plan.writeIndex, idField: target.id_field };
+
+  const send = async (actions: BulkAction[]): Promise<BulkItemResult[]> => {
+    try {
+      const result = await client.bulk(bulkBody(actions));
+      if (result.items.length !== actions.length) {
+        throw new SearchUnavailableError(`index ${plan.writeIndex}: the bulk response has ${result.items.length} items for ${actions.length} actions`);
+      }
+      // Name items by the key that was sent: a response may omit _id for items it refused early.
+      return result.items.map((item, i) => ({ ...item, id: item.id ?? actions[i]?.id }));
+    } catch (error) {
+      throw classifyRequestError(error, { subject: `bulk write to index ${plan.writeIndex}`, writing: true });
+    }
+  };
+
+  /** Sends one request's actions until all are acknowledged; throws on the first permanent item error. */
+  const writeChunk = async (chunk: BulkAction[]): Promise<void> => {
+    let pending = chunk;
+    for (let attempt = 1; ; attempt++) {
+      const items = await send(pending);
+      const retryActions: BulkAction[] = [];
+      const retryItems: BulkItemResult[] = [];
+      const refused = items.flatMap((item, i) => {
+        const outcome = classifyItem(item);
+        if (outcome === 'retry') {
+          retryActions.push(pending[i]!);
+          retryItems.push(item);
+        }
+        return outcome === 'rejected' || outcome === 'configuration' ? [{ item, outcome }] : [];
+      });
+      const first = refused[0];
+      if (first) throw itemError(first.item, first.outcome, itemContext, refused.length);
+      if (retryActions.length === 0) return;
+      if (attempt >= policy.attempts) throw retriesExhausted(retryItems, attempt, itemContext);
+      const delayMs = backoffDelay(attempt, policy, random);
+      options.onRetry?.({ index: plan.writeIndex, attempt, retrying: retryActions.length, delayMs, statuses: [...new Set(retryItems.map((item) => item.status))] });
+      await sleep(delayMs);
+      pending = retryActions;
+    }
+  };
+
+  return {
+    writeIndex: plan.writeIndex,
+    async write(rows: Row[], commitProgress: (tx: TransactionHandle | null) => Promise<void>) {
+      const actions = buildActions(rows, plan.writeIndex, target.id_field);
+      // One request at a time: memory stays at one request body, and against one node two
+      // requests in flight measured only ~15% faster (the engine, not the sink, is the bottleneck).
+      for (const chunk of chunkActions(actions, limits)) await writeChunk(chunk);
+      await commitProgress(null);
+      return { written: rows.length };
+    },
+    prepareRun: () => plan.prepareRun(),
+    finishRun: () => plan.finishRun(),
+  };
+}

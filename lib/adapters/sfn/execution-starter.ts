@@ -1,0 +1,39 @@
+/**
+ * Starts run executions through the Step Functions API: AWS, LocalStack or the local endpoint,
+ * whichever `endpoint` points at (unset on AWS).
+ */
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { UpstreamUnavailableError } from '../../core/errors.ts';
+import type { ExecutionInput, ExecutionStarter } from '../../core/ports.ts';
+
+export interface SfnExecutionStarterOptions {
+  stateMachineArn: string;
+  region: string;
+  endpoint?: string | undefined;
+}
+
+export function createSfnExecutionStarter(options: SfnExecutionStarterOptions): ExecutionStarter {
+  const client = new SFNClient({
+    region: options.region,
+    ...(options.endpoint
+      ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+    maxAttempts: 3,
+  });
+  return {
+    async start(name: string, input: ExecutionInput) {
+      try {
+        const result = await client.send(new StartExecutionCommand({ stateMachineArn: options.stateMachineArn, name, input: JSON.stringify(input) }));
+        return { executionArn: result.executionArn! };
+      } catch (error) {
+        // Starting the same name twice (a retried step) is fine when the first start took.
+        if (error instanceof ExecutionAlreadyExists) {
+          const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+          const existing = await client.send(new DescribeExecutionCommand({ executionArn }));
+          if (existing.input && JSON.stringify(JSON.parse(existing.input)) === JSON.stringify(input)) return { executionArn };
+        }
+        throw new UpstreamUnavailableError(`Step Functions did not start execution ${name}: ${(error as Error).message}`, { cause: error });
+      }
+    },
+  };
+}

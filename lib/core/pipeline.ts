@@ -1,0 +1,225 @@
+/**
+ * The pipeline model and its validation: the request body of POST/PATCH /pipelines (DESIGN.md).
+ * Every rejection names the field at fault, e.g. `source.incremental_key: required in incremental mode`.
+ */
+import { z } from 'zod';
+import { ValidationError } from './errors.ts';
+
+export const MAX_BATCH_SIZE = 50_000;
+export const DEFAULT_BATCH_SIZE = 500;
+
+export const pipelineStatuses = ['IDLE', 'RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED', 'PAUSED', 'SUCCEEDED', 'FAILED'] as const;
+export type PipelineStatus = (typeof pipelineStatuses)[number];
+export const runStatuses = ['RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED'] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const identifier = z.string().regex(IDENT, 'must be a SQL identifier (letters, digits, underscore; not starting with a digit)');
+const tableName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, 'must be "table" or "schema.table" made of SQL identifiers');
+// Elasticsearch/OpenSearch index naming rules, minus the rarely useful punctuation.
+const indexName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,199}$/, 'must be lowercase letters, digits, "_", "-" or "." and start with a letter or digit');
+
+const sourceSchema = z.strictObject({
+  query: z.string().trim().min(1, 'must not be empty').max(100_000, 'is too long (max 100000 characters)'),
+  incremental_key: identifier.optional(),
+  incremental_id_key: identifier.optional(),
+});
+
+const postgresTarget = z.strictObject({
+  type: z.literal('postgres'),
+  table: tableName,
+  key: z.array(identifier).min(1, 'must name at least one column').max(8),
+});
+
+const searchTarget = z.strictObject({
+  type: z.enum(['elasticsearch', 'opensearch']),
+  index: indexName,
+  id_field: identifier,
+  /** Explicit mapping used when the index is created; otherwise the engine's dynamic mapping. */
+  mapping: z.record(z.string(), z.unknown()).optional(),
+  /** Full reloads build a new index and swap the alias `index` to it when the run succeeds. */
+  alias_reload: z.boolean().optional(),
+});
+
+export const targetSchema = z.discriminatedUnion('type', [postgresTarget, searchTarget]);
+
+const taskName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "-" or "."');
+
+export const taskSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('sql_reader'), name: taskName, ...sourceSchema.shape }),
+  z.strictObject({
+    type: z.literal('transform'),
+    name: taskName,
+    /** A named transform registered in lib/transforms. */
+    transform: z.string().min(1),
+    params: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('map'),
+    name: taskName,
+    rename: z.record(z.string(), z.string()).optional(),
+    drop: z.array(z.string()).optional(),
+    /** field -> JSONata expression evaluated against the row. */
+    compute: z.record(z.string(), z.string()).optional(),
+    /** JSONata expression; rows for which it is not true are dropped. */
+    filter: z.string().optional(),
+  }),
+  z.strictObject({ type: z.literal('writer'), name: taskName, target: targetSchema }),
+]);
+
+const modeSchema = z.enum(['full', 'incremental']);
+const batchSizeSchema = z
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(MAX_BATCH_SIZE, `must be at most ${MAX_BATCH_SIZE}`);
+
+const createSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, "_", "-" or "."'),
+  mode: modeSchema,
+  batch_size: batchSizeSchema.default(DEFAULT_BATCH_SIZE),
+  source: sourceSchema.optional(),
+  target: targetSchema.optional(),
+  tasks: z.array(taskSchema).min(2, 'needs at least a sql_reader and a writer').max(50).optional(),
+});
+
+const patchSchema = z.strictObject({
+  batch_size: batchSizeSchema.optional(),
+  source: sourceSchema.optional(),
+  target: targetSchema.optional(),
+  tasks: z.array(taskSchema).min(2, 'needs at least a sql_reader and a writer').max(50).optional(),
+});
+
+export type SourceDefinition = z.infer<typeof sourceSchema>;
+export type TargetDefinition = z.infer<typeof targetSchema>;
+export type PostgresTarget = z.infer<typeof postgresTarget>;
+export type SearchTarget = z.infer<typeof searchTarget>;
+export type TaskDefinition = z.infer<typeof taskSchema>;
+export type PipelineMode = z.infer<typeof modeSchema>;
+
+/** What the engine runs: the reader's source, the writer's target and the steps in between. */
+export interface PipelineDefinition {
+  name: string;
+  mode: PipelineMode;
+  batch_size: number;
+  source: SourceDefinition;
+  target: TargetDefinition;
+  /** The task plan as given, or null for a plain source/target pipeline. */
+  tasks: TaskDefinition[] | null;
+}
+
+export interface Pipeline extends PipelineDefinition {
+  id: string;
+  status: PipelineStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export type PipelinePatch = z.infer<typeof patchSchema>;
+
+/** Checks what depends on more than one field; throws ValidationError naming the field. */
+export function resolveDefinition(input: {
+  name: string;
+  mode: PipelineMode;
+  batch_size: number;
+  source?: SourceDefinition | undefined;
+  target?: TargetDefinition | undefined;
+  tasks?: TaskDefinition[] | null | undefined;
+}): PipelineDefinition {
+  let source = input.source;
+  let target = input.target;
+  const tasks = input.tasks ?? null;
+  if (tasks) {
+    if (input.source) throw new ValidationError('source: give either source/target or tasks, not both', 'source');
+    if (input.target) throw new ValidationError('target: give either source/target or tasks, not both', 'target');
+    const plan = checkPlanShape(tasks);
+    source = plan.source;
+    target = plan.target;
+  } else {
+    if (!source) throw new ValidationError('source: required (or give tasks)', 'source');
+    if (!target) throw new ValidationError('target: required (or give tasks)', 'target');
+  }
+  const prefix = tasks ? 'tasks[0]' : 'source';
+  if (input.mode === 'incremental') {
+    if (!source.incremental_key) throw new ValidationError(`${prefix}.incremental_key: required in incremental mode`, `${prefix}.incremental_key`);
+    if (!source.incremental_id_key) {
+      throw new ValidationError(`${prefix}.incremental_id_key: required in incremental mode (breaks ties between equal incremental_key values)`, `${prefix}.incremental_id_key`);
+    }
+  }
+  return { name: input.name, mode: input.mode, batch_size: input.batch_size, source, target, tasks };
+}
+
+/** A plan is one sql_reader first, one writer last, transforms and maps in between, unique names. */
+function checkPlanShape(tasks: TaskDefinition[]): { source: SourceDefinition; target: TargetDefinition } {
+  const names = new Set<string>();
+  tasks.forEach((task, i) => {
+    if (names.has(task.name)) throw new ValidationError(`tasks[${i}].name: "${task.name}" is used by an earlier task`, `tasks[${i}].name`);
+    names.add(task.name);
+    const expected = i === 0 ? 'sql_reader' : i === tasks.length - 1 ? 'writer' : undefined;
+    if (expected && task.type !== expected) {
+      throw new ValidationError(`tasks[${i}] (${task.name}): the ${i === 0 ? 'first' : 'last'} task must be a ${expected}, got ${task.type}`, `tasks[${i}].type`);
+    }
+    if (!expected && (task.type === 'sql_reader' || task.type === 'writer')) {
+      throw new ValidationError(`tasks[${i}] (${task.name}): a ${task.type} may only be the ${task.type === 'sql_reader' ? 'first' : 'last'} task`, `tasks[${i}].type`);
+    }
+  });
+  const reader = tasks[0];
+  const writer = tasks[tasks.length - 1];
+  if (reader?.type !== 'sql_reader' || writer?.type !== 'writer') throw new ValidationError('tasks: needs a sql_reader and a writer', 'tasks');
+  const { type: _t, name: _n, ...source } = reader;
+  return { source, target: writer.target };
+}
+
+export function parseCreatePipeline(body: unknown): PipelineDefinition {
+  return resolveDefinition(parseWith(createSchema, body));
+}
+
+export function parsePipelinePatch(body: unknown): PipelinePatch {
+  const patch = parseWith(patchSchema, body);
+  if (Object.keys(patch).length === 0) throw new ValidationError('body: nothing to change (give batch_size, source, target or tasks)', 'body');
+  return patch;
+}
+
+/** Applies a validated patch to a stored pipeline and re-checks the whole definition. */
+export function applyPatch(current: PipelineDefinition, patch: PipelinePatch): PipelineDefinition {
+  const switchingToTasks = patch.tasks !== undefined;
+  const switchingToPlain = !switchingToTasks && (patch.source !== undefined || patch.target !== undefined) && current.tasks !== null;
+  if (switchingToPlain && (patch.source === undefined || patch.target === undefined)) {
+    throw new ValidationError('tasks: this pipeline is defined by tasks; give tasks, or both source and target to replace them', 'tasks');
+  }
+  return resolveDefinition({
+    name: current.name,
+    mode: current.mode,
+    batch_size: patch.batch_size ?? current.batch_size,
+    ...(switchingToTasks
+      ? { tasks: patch.tasks }
+      : current.tasks && !switchingToPlain
+        ? { tasks: current.tasks }
+        : { source: patch.source ?? current.source, target: patch.target ?? current.target }),
+  });
+}
+
+function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body: must be a JSON object', 'body');
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = describePath(issue.path, issue.code === 'unrecognized_keys' ? issue.keys : undefined);
+  throw new ValidationError(`${field}: ${issueMessage(issue)}`, field);
+}
+
+function describePath(path: PropertyKey[], unknownKeys?: string[]): string {
+  const parts = [...path.map(String), ...(unknownKeys?.slice(0, 1) ?? [])];
+  return parts.reduce<string>((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '') || 'body';
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return 'unknown field';
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_union' && 'discriminator' in issue) return `type must be one of the known kinds`;
+  return issue.message;
+}

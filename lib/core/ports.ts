@@ -1,0 +1,201 @@
+/**
+ * The ports of the domain core. Adapters (lib/adapters) implement them over PostgreSQL, the
+ * search engines and Step Functions; use-cases (lib/core/use-cases) depend only on these.
+ */
+import type { Cursor } from './keyset.ts';
+import type { Pipeline, PipelineDefinition, PipelineStatus, RunStatus, TargetDefinition } from './pipeline.ts';
+
+export type Row = Record<string, unknown>;
+
+// ---- reading ---------------------------------------------------------------------------------
+
+export interface ReadRequest {
+  query: string;
+  /** Columns of the user's query that order the read (keyset). */
+  keyset: string[];
+  /** Resume strictly after this position; null reads from the start. */
+  after: Cursor | null;
+  /** Incremental reads stop below this value of keyset[0] (late-commit horizon), if set. */
+  below: string | null;
+  limit: number;
+}
+
+export interface ReadResult {
+  rows: Row[];
+  /** Keyset position of the last row read; null when no row was read. */
+  last: Cursor | null;
+}
+
+export interface SourceReader {
+  /** Reads one page in a read-only transaction with a statement timeout. */
+  readBatch(request: ReadRequest): Promise<ReadResult>;
+  /**
+   * The value of `column` below which no still-open writer can commit a row, or null when the
+   * column is not a timestamp (no horizon applies). See docs/ARCHITECTURE.md "Late commits".
+   */
+  horizon(query: string, column: string): Promise<string | null>;
+}
+
+// ---- writing ---------------------------------------------------------------------------------
+
+/** An open transaction of the state database, opaque to the core. */
+export type TransactionHandle = { readonly __transaction: unique symbol };
+
+export interface Sink {
+  /**
+   * Writes the rows idempotently, then calls `commitProgress` so the cursor advances only after
+   * the rows are durable. A sink living in the state database passes its open transaction, so
+   * both commit together; other sinks pass null after their write succeeded.
+   */
+  write(rows: Row[], commitProgress: (tx: TransactionHandle | null) => Promise<void>): Promise<{ written: number }>;
+  /** Called once when a run starts for the first time (e.g. create the index, build a fresh one). */
+  prepareRun?(): Promise<void>;
+  /** Called when a run succeeds (e.g. swap an alias to the freshly built index). */
+  finishRun?(): Promise<void>;
+}
+
+export interface SinkContext {
+  runId: string;
+  mode: PipelineDefinition['mode'];
+}
+
+export interface SinkFactory {
+  forTarget(target: TargetDefinition, context: SinkContext): Sink;
+}
+
+// ---- transforming ----------------------------------------------------------------------------
+
+/** The compiled steps between reader and writer: rows in, rows out (may drop or emit rows). */
+export interface RowPipeline {
+  /** `dropped` counts input rows that produced no output row (filtered out by a task). */
+  run(rows: Row[]): Promise<{ rows: Row[]; dropped: number }>;
+}
+
+export interface TransformCompiler {
+  /** Validates a task plan (names, params, expressions); throws ValidationError naming the task. */
+  validate(definition: PipelineDefinition): void;
+  /** Builds the row pipeline of a definition (identity when it has no transform tasks). */
+  compile(definition: PipelineDefinition): RowPipeline;
+}
+
+// ---- state -----------------------------------------------------------------------------------
+
+export interface RunRecord {
+  id: string;
+  pipeline_id: string;
+  status: RunStatus;
+  mode: PipelineDefinition['mode'];
+  execution_name: string | null;
+  execution_arn: string | null;
+  executions: number;
+  rows_read: number;
+  rows_written: number;
+  rows_dropped: number;
+  batches: number;
+  retries: number;
+  cursor: Cursor | null;
+  horizon: string | null;
+  error: { name: string; message: string } | null;
+  resumed_from: string | null;
+  requested_at: string;
+  started_at: string | null;
+  heartbeat_at: string | null;
+  finished_at: string | null;
+}
+
+export interface PipelineWithLastRun extends Pipeline {
+  last_run: RunRecord | null;
+}
+
+export interface CheckpointRecord {
+  pipeline_id: string;
+  last_value: string | null;
+  last_id: string | null;
+  run_id: string | null;
+  updated_at: string | null;
+}
+
+export interface BatchProgress {
+  runId: string;
+  pipelineId: string;
+  /** The cursor this batch started from: the update is refused if another attempt moved it. */
+  from: Cursor | null;
+  to: Cursor | null;
+  rowsRead: number;
+  rowsWritten: number;
+  rowsDropped: number;
+  /** Incremental pipelines move their checkpoint in etl.etl_state with the run's cursor. */
+  checkpoint: boolean;
+}
+
+export interface ClaimRequest {
+  pipelineId: string;
+  runId: string | null;
+  executionArn: string | null;
+  executionName: string | null;
+  /** The execution continues a run whose previous execution ended by ContinueAsNew. */
+  continued: boolean;
+}
+
+export interface ClaimedRun {
+  run: RunRecord;
+  pipeline: Pipeline;
+  /** True the first time the run starts (not on resume or continuation). */
+  firstStart: boolean;
+}
+
+export interface RunRequestResult {
+  run: RunRecord;
+  /** A paused run resumed, rather than a new run created. */
+  resumed: boolean;
+}
+
+export interface StateStore {
+  createPipeline(definition: PipelineDefinition): Promise<Pipeline>;
+  listPipelines(): Promise<Pipeline[]>;
+  getPipeline(id: string): Promise<PipelineWithLastRun | null>;
+  /** Replaces the definition while the pipeline is not running; ConflictError otherwise. */
+  updatePipeline(id: string, definition: PipelineDefinition): Promise<Pipeline>;
+  /** Deletes a pipeline that is not running or paused; ConflictError otherwise. */
+  deletePipeline(id: string): Promise<void>;
+
+  /** Atomically moves the pipeline to RUN_REQUESTED with a new or resumed run; ConflictError when one is active. */
+  requestRun(pipelineId: string): Promise<RunRequestResult>;
+  recordExecution(runId: string, executionName: string, executionArn: string): Promise<void>;
+  /** Atomically asks a running pipeline to pause at the next batch boundary; ConflictError when not running. */
+  requestPause(pipelineId: string): Promise<PipelineStatus>;
+
+  claimRun(request: ClaimRequest): Promise<ClaimedRun>;
+  setHorizon(runId: string, horizon: string | null): Promise<void>;
+  /** Marks the start of a batch attempt; counts a retry when the same batch was attempted before. */
+  beginBatchAttempt(runId: string, executionName: string | null): Promise<{ run: RunRecord; pipeline: Pipeline; retry: boolean }>;
+  /** Advances the run (and checkpoint) inside `tx` when given, else in its own transaction. */
+  advance(tx: TransactionHandle | null, progress: BatchProgress): Promise<void>;
+  /** The finishing transitions; each refuses a run not owned by `executionName` (RunStateError). */
+  completeRun(runId: string, executionName: string | null): Promise<RunRecord>;
+  pauseRun(runId: string, executionName: string | null): Promise<RunRecord>;
+  failRun(runId: string, executionName: string | null, error: { name: string; message: string }): Promise<RunRecord>;
+  startedExecution(runId: string, executionName: string, executionArn: string): Promise<void>;
+  /** Passes ownership of a running run to the execution that continues it (idempotent). */
+  handOver(runId: string, fromExecution: string, toExecution: string): Promise<void>;
+  pipelineStatus(pipelineId: string): Promise<PipelineStatus | null>;
+
+  listRuns(pipelineId: string, limit: number): Promise<RunRecord[]>;
+  getRun(pipelineId: string, runId: string): Promise<RunRecord | null>;
+  getCheckpoint(pipelineId: string): Promise<CheckpointRecord | null>;
+}
+
+// ---- orchestration ---------------------------------------------------------------------------
+
+export interface ExecutionInput {
+  pipeline_id: string;
+  run_id: string;
+  continued?: boolean;
+}
+
+export interface ExecutionStarter {
+  /** Starts an execution of the run state machine; UpstreamUnavailableError when the service does not answer. */
+  start(name: string, input: ExecutionInput): Promise<{ executionArn: string }>;
+}
+
+export type { PipelineStatus };

@@ -1,0 +1,178 @@
+/**
+ * The state machine's task steps. The state machine owns the loop, the pause decision and the
+ * retry policy; each step does the I/O of one transition and throws classified errors.
+ * Every step receives `{ state, execution_name, execution_arn }` (see statemachines/).
+ */
+import { InvalidDefinitionError, RunStateError, isRetryable } from '../errors.ts';
+import { keysetColumns } from '../keyset.ts';
+import type { Logger } from '../logger.ts';
+import type { ExecutionStarter, SinkFactory, SourceReader, StateStore, TransformCompiler } from '../ports.ts';
+import { executionNameFor } from './request-runs.ts';
+
+export interface StepInput {
+  state: Record<string, unknown>;
+  execution_name: string;
+  execution_arn: string;
+}
+
+/** The loop state carried between the states of one execution. */
+export interface LoopState {
+  pipeline_id: string;
+  run_id: string;
+  batches_in_execution: number;
+  batches_per_execution: number;
+  done: boolean;
+  pause_requested: boolean;
+}
+
+export interface RunStepsDeps {
+  store: StateStore;
+  reader: SourceReader;
+  sinks: SinkFactory;
+  transforms: TransformCompiler;
+  executions: ExecutionStarter;
+  logger: Logger;
+  /** Batches one execution runs before continuing as a new execution (history stays small). */
+  batchesPerExecution: number;
+}
+
+export function createRunSteps(deps: RunStepsDeps) {
+  const { store, reader, sinks, transforms, executions, logger } = deps;
+
+  const loop = (input: StepInput): LoopState => {
+    const s = input.state;
+    if (typeof s.pipeline_id !== 'string' || typeof s.run_id !== 'string') {
+      throw new InvalidDefinitionError('the execution state has no pipeline_id/run_id');
+    }
+    return s as unknown as LoopState;
+  };
+
+  return {
+    /** Claims (or resumes, or continues) the run for this execution; prepares the sink. */
+    async startRun(input: StepInput): Promise<LoopState> {
+      const { pipeline_id, run_id, continued } = input.state;
+      if (typeof pipeline_id !== 'string' || !pipeline_id) {
+        throw new InvalidDefinitionError('execution input must be {"pipeline_id": "...", "run_id": "..." (optional)}');
+      }
+      const { run, pipeline, firstStart } = await store.claimRun({
+        pipelineId: pipeline_id,
+        runId: typeof run_id === 'string' ? run_id : null,
+        executionArn: input.execution_arn,
+        executionName: input.execution_name,
+        continued: continued === true,
+      });
+      const log = logger.child({ pipeline_id, run_id: run.id, execution: input.execution_name });
+      if (pipeline.mode === 'incremental' && run.horizon === null) {
+        const horizon = await reader.horizon(pipeline.source.query, pipeline.source.incremental_key!);
+        await store.setHorizon(run.id, horizon);
+      }
+      await sinks.forTarget(pipeline.target, { runId: run.id, mode: pipeline.mode }).prepareRun?.();
+      log.info(firstStart ? 'run started' : 'run resumed', { cursor: run.cursor, executions: run.executions });
+      return { pipeline_id, run_id: run.id, batches_in_execution: 0, batches_per_execution: deps.batchesPerExecution, done: false, pause_requested: false };
+    },
+
+    /** Reads, transforms and writes one batch; the cursor advances only with the committed write. */
+    async runBatch(input: StepInput): Promise<LoopState> {
+      const state = loop(input);
+      const { run, pipeline, retry } = await store.beginBatchAttempt(state.run_id, input.execution_name);
+      const log = logger.child({ pipeline_id: pipeline.id, run_id: run.id, batch: run.batches + 1, cursor: run.cursor });
+      if (retry) log.warn('retrying batch', { retries: run.retries });
+      try {
+        const started = performance.now();
+        const { rows, last } = await reader.readBatch({
+          query: pipeline.source.query,
+          keyset: keysetColumns(pipeline),
+          after: run.cursor,
+          below: pipeline.mode === 'incremental' ? run.horizon : null,
+          limit: pipeline.batch_size,
+        });
+        if (rows.length > 0) {
+          const output = await transforms.compile(pipeline).run(rows);
+          const sink = sinks.forTarget(pipeline.target, { runId: run.id, mode: pipeline.mode });
+          await sink.write(output.rows, (tx) =>
+            store.advance(tx, {
+              runId: run.id,
+              pipelineId: pipeline.id,
+              from: run.cursor,
+              to: last,
+              rowsRead: rows.length,
+              rowsWritten: output.rows.length,
+              rowsDropped: output.dropped,
+              checkpoint: pipeline.mode === 'incremental',
+            }),
+          );
+          log.info('batch committed', { rows_read: rows.length, rows_written: output.rows.length, rows_dropped: output.dropped, next_cursor: last, ms: Math.round(performance.now() - started) });
+        }
+        const status = await store.pipelineStatus(pipeline.id);
+        return {
+          ...state,
+          batches_in_execution: state.batches_in_execution + (rows.length > 0 ? 1 : 0),
+          done: rows.length < pipeline.batch_size,
+          pause_requested: status === 'PAUSE_REQUESTED',
+        };
+      } catch (error) {
+        // Logged once, here, where it is classified; the state machine decides what happens next.
+        (isRetryable(error) ? log.warn : log.error)('batch failed', { error, retryable: isRetryable(error), retries: run.retries });
+        throw error;
+      }
+    },
+
+    async completeRun(input: StepInput): Promise<LoopState> {
+      const state = loop(input);
+      const pipeline = (await store.getPipeline(state.pipeline_id)) ?? missing(state.pipeline_id);
+      await sinks.forTarget(pipeline.target, { runId: state.run_id, mode: pipeline.mode }).finishRun?.();
+      const run = await store.completeRun(state.run_id, input.execution_name);
+      logger.info('run succeeded', { pipeline_id: state.pipeline_id, run_id: run.id, rows_read: run.rows_read, rows_written: run.rows_written, batches: run.batches, retries: run.retries });
+      return state;
+    },
+
+    async pauseRun(input: StepInput): Promise<LoopState> {
+      const state = loop(input);
+      const run = await store.pauseRun(state.run_id, input.execution_name);
+      logger.info('run paused', { pipeline_id: state.pipeline_id, run_id: run.id, cursor: run.cursor });
+      return state;
+    },
+
+    /** Records the error caught by the state machine on the run (the execution then fails). */
+    async failRun(input: StepInput): Promise<Record<string, unknown>> {
+      const { pipeline_id, run_id, error } = input.state as { pipeline_id?: string; run_id?: string; error?: { Error?: string; Cause?: string } };
+      const failure = { name: error?.Error ?? 'UnknownError', message: causeMessage(error?.Cause) };
+      if (typeof run_id !== 'string') {
+        logger.error('execution failed before a run was claimed', { pipeline_id, execution: input.execution_name, error: failure });
+        return { ...input.state, recorded: false };
+      }
+      await store.failRun(run_id, input.execution_name, failure);
+      logger.error('run failed', { pipeline_id, run_id, error: failure });
+      return { ...input.state, recorded: true };
+    },
+
+    /** Hands the run to a fresh execution, so no execution's history grows without bound. */
+    async continueAsNew(input: StepInput): Promise<LoopState> {
+      const state = loop(input);
+      const run = (await store.getRun(state.pipeline_id, state.run_id)) ?? missing(state.run_id);
+      const next = executionNameFor(run.id, run.executions + 1);
+      await store.handOver(run.id, input.execution_name, next);
+      const { executionArn } = await executions.start(next, { pipeline_id: state.pipeline_id, run_id: run.id, continued: true });
+      logger.info('run continues as a new execution', { pipeline_id: state.pipeline_id, run_id: run.id, next_execution: executionArn, batches: run.batches });
+      return state;
+    },
+  };
+}
+
+export type RunSteps = ReturnType<typeof createRunSteps>;
+
+function missing(id: string): never {
+  throw new RunStateError(`${id} no longer exists`);
+}
+
+/** Lambda reports a Cause as JSON ({errorType, errorMessage, trace}); the local engine as text. */
+function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the message itself
+  }
+  return cause;
+}

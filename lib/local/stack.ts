@@ -1,0 +1,159 @@
+/**
+ * The embedded default stack: database (embedded PostgreSQL or DATABASE_URL), migrations and
+ * demo data, the local Step Functions endpoint running the real definition with the step
+ * handlers in-process, and the HTTP API served by serverless-offline. Used by `npm start`, the
+ * demo and the end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import pg from 'pg';
+import { createSearchSinkFactory } from '../adapters/search/index.ts';
+import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
+import { DEFAULT_FILMS, seedCatalogue } from '../../seeds/catalogue.ts';
+import type { Logger } from '../core/logger.ts';
+import type { StepInput } from '../core/use-cases/run-steps.ts';
+import { createEngine, type Engine } from '../runtime/engine.ts';
+import { createTransformCompiler } from '../transforms/index.ts';
+import { migrateDatabase, openLocalDatabase } from './database.ts';
+import { repoRoot } from './local-config.ts';
+import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint } from './sfn-endpoint/index.ts';
+
+export const STATE_MACHINE_NAME = 'etl-local-run-pipeline';
+const STEP_KEYS = ['startRun', 'runBatch', 'completeRun', 'pauseRun', 'failRun', 'continueAsNew'] as const;
+
+export interface LocalStackOptions {
+  apiPort: number;
+  lambdaPort: number;
+  sfnPort: number;
+  /** Use this database instead of starting the embedded one. */
+  databaseUrl?: string | undefined;
+  esUrl?: string | undefined;
+  opensearchUrl?: string | undefined;
+  apiKey?: string | undefined;
+  logger: Logger;
+  /** Seed the demo catalogue when content.film_work is empty. */
+  seedWhenEmpty?: boolean;
+  batchesPerExecution?: number;
+  /** Tests remove retry waits (one value per retrier of a state). */
+  retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Where serverless-offline's output goes (default: discarded unless it fails to start). */
+  onApiOutput?: (line: string) => void;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  sfnUrl: string;
+  databaseUrl: string;
+  stateMachineArn: string;
+  engine: Engine;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { logger } = options;
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.warn('stop step failed', { error }));
+  };
+  try {
+    const database = options.databaseUrl
+      ? { url: options.databaseUrl, stop: async () => undefined }
+      : await openLocalDatabase((line) => logger.debug(line));
+    cleanups.push(() => database.stop());
+    const applied = await migrateDatabase(database.url);
+    if (applied.length) logger.info('migrations applied', { applied });
+
+    const pool = new pg.Pool({ connectionString: database.url, max: 10, options: '-c TimeZone=UTC' });
+    pool.on('error', (error) => logger.warn('idle database connection lost', { error }));
+    cleanups.push(() => pool.end());
+    if (options.seedWhenEmpty) await seedIfEmpty(pool, logger);
+
+    const searchSinks = createSearchSinkFactory({ elasticsearchUrl: options.esUrl, opensearchUrl: options.opensearchUrl });
+    cleanups.push(() => searchSinks.close());
+
+    // The endpoint needs its handlers before it listens; the handlers need its URL: bind late.
+    let engine: Engine | undefined;
+    const taskHandlers = Object.fromEntries(
+      STEP_KEYS.map((key) => [key, (input: unknown) => engine!.steps[key](input as StepInput) as Promise<unknown>]),
+    );
+    const endpoint: LocalSfnEndpoint = await startLocalSfnEndpoint({
+      port: options.sfnPort,
+      stateMachines: [{ name: STATE_MACHINE_NAME, definition: await loadDefinitionFile(path.join(repoRoot, 'statemachines/run-pipeline.asl.json')), taskHandlers }],
+      retryIntervalOverrides: options.retryIntervalOverrides,
+      log: (event) => logger.debug('step functions', event),
+    });
+    cleanups.push(() => endpoint.stop());
+    const stateMachineArn = endpoint.stateMachineArn(STATE_MACHINE_NAME);
+    engine = createEngine({
+      pool,
+      executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
+      transforms: createTransformCompiler(),
+      logger,
+      statementTimeoutMs: 60_000,
+      batchesPerExecution: options.batchesPerExecution ?? 500,
+      searchSinks,
+    });
+
+    const api = await startHttpApi(options, { DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
+    cleanups.push(() => stopChild(api));
+    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, databaseUrl: database.url, stateMachineArn, engine, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function seedIfEmpty(pool: pg.Pool, logger: Logger): Promise<void> {
+  const { rows } = await pool.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM content.film_work) AS any');
+  if (rows[0]?.any) return;
+  const counts = await seedCatalogue(pool, { films: DEFAULT_FILMS });
+  logger.info('demo catalogue seeded', counts);
+}
+
+/** serverless-offline, started directly (not through npx: a signal to npx orphans its child). */
+async function startHttpApi(options: LocalStackOptions, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(path.join(repoRoot, 'node_modules/.bin/sls'), ['offline', 'start', '--stage', 'local', '--region', 'us-east-1'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      ...env,
+      API_PORT: String(options.apiPort),
+      LAMBDA_PORT: String(options.lambdaPort),
+      ES_URL: options.esUrl ?? '',
+      OPENSEARCH_URL: options.opensearchUrl ?? '',
+      API_KEY: options.apiKey ?? '',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      SLS_TELEMETRY_DISABLED: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      output.push(line);
+      options.onApiOutput?.(line);
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const healthUrl = `http://127.0.0.1:${options.apiPort}/health`;
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    const healthy = await fetch(healthUrl).then((r) => r.ok, () => false);
+    if (healthy) return child;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  await stopChild(child);
+  throw new Error(`the HTTP API did not become healthy at ${healthUrl}:\n${output.slice(-30).join('\n')}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,30 @@
+/**
+ * The container's singletons, built on first use: pool, Step Functions client, engine.
+ * Lambda reuses them across invocations of a warm container.
+ */
+import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
+import { createTransformCompiler } from '../transforms/index.ts';
+import { config, requireSetting } from './config.ts';
+import { createEngine, type Engine } from './engine.ts';
+import { logger } from './logger-instance.ts';
+import { getPool } from './pg-pool.ts';
+import { createSearchSinksFromConfig } from './search-sinks.ts';
+
+let engine: Engine | undefined;
+
+export function services(): Engine {
+  engine ??= createEngine({
+    pool: getPool(),
+    executions: createSfnExecutionStarter({
+      stateMachineArn: requireSetting('stateMachineArn', 'STATE_MACHINE_ARN'),
+      region: config.region,
+      endpoint: config.sfnEndpoint,
+    }),
+    transforms: createTransformCompiler(),
+    logger,
+    statementTimeoutMs: config.sourceStatementTimeoutMs,
+    batchesPerExecution: config.batchesPerExecution,
+    searchSinks: createSearchSinksFromConfig(),
+  });
+  return engine;
+}
