@@ -15,6 +15,9 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
+/** The environment a child process of the local stack starts from (PATH, HOME...). */
+export const inheritedEnvironment = (): NodeJS.ProcessEnv => ({ ...process.env });
+
 const optional = (name: string) => (process.env[name] ? process.env[name] : undefined);
 
 export const localConfig = Object.freeze({
@@ -29,4 +32,6 @@ export const localConfig = Object.freeze({
   esUrl: optional('ES_URL'),
   opensearchUrl: optional('OPENSEARCH_URL'),
   apiKey: optional('API_KEY'),
+  /** Where the demo and the CLI find the API (a LocalStack or cloud URL works too). */
+  apiUrl: (optional('API_URL') ?? `http://127.0.0.1:${port('API_PORT', 3000)}`).replace(/\/$/, ''),
 });

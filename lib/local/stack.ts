@@ -15,7 +15,7 @@ import type { StepInput } from '../core/use-cases/run-steps.ts';
 import { createEngine, type Engine } from '../runtime/engine.ts';
 import { createTransformCompiler } from '../transforms/index.ts';
 import { migrateDatabase, openLocalDatabase } from './database.ts';
-import { repoRoot } from './local-config.ts';
+import { inheritedEnvironment, repoRoot } from './local-config.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint } from './sfn-endpoint/index.ts';
 
 export const STATE_MACHINE_NAME = 'etl-local-run-pipeline';
@@ -72,9 +72,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => searchSinks.close());
 
     // The endpoint needs its handlers before it listens; the handlers need its URL: bind late.
-    let engine: Engine | undefined;
+    const bound: { engine?: Engine } = {};
     const taskHandlers = Object.fromEntries(
-      STEP_KEYS.map((key) => [key, (input: unknown) => engine!.steps[key](input as StepInput) as Promise<unknown>]),
+      STEP_KEYS.map((key) => [key, (input: unknown): Promise<unknown> => bound.engine!.steps[key](input as StepInput)]),
     );
     const endpoint: LocalSfnEndpoint = await startLocalSfnEndpoint({
       port: options.sfnPort,
@@ -84,7 +84,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     cleanups.push(() => endpoint.stop());
     const stateMachineArn = endpoint.stateMachineArn(STATE_MACHINE_NAME);
-    engine = createEngine({
+    const engine = (bound.engine = createEngine({
       pool,
       executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
       transforms: createTransformCompiler(),
@@ -92,7 +92,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       statementTimeoutMs: 60_000,
       batchesPerExecution: options.batchesPerExecution ?? 500,
       searchSinks,
-    });
+    }));
 
     const api = await startHttpApi(options, { DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
     cleanups.push(() => stopChild(api));
@@ -115,7 +115,7 @@ async function startHttpApi(options: LocalStackOptions, env: Record<string, stri
   const child = spawn(path.join(repoRoot, 'node_modules/.bin/sls'), ['offline', 'start', '--stage', 'local', '--region', 'us-east-1'], {
     cwd: repoRoot,
     env: {
-      ...process.env,
+      ...inheritedEnvironment(),
       ...env,
       API_PORT: String(options.apiPort),
       LAMBDA_PORT: String(options.lambdaPort),

@@ -33,6 +33,13 @@ function readConfig() {
   return Object.freeze({
     /** Connection string of the state database (etl schema); also the default source and Postgres target. */
     databaseUrl: optional('DATABASE_URL'),
+    /**
+     * SSM parameter names (SecureString) of the secrets, used when the plain variable is unset
+     * (cloud and LocalStack stages): read once per container by secrets.ts.
+     */
+    databaseUrlParam: optional('DATABASE_URL_PARAM'),
+    esUrlParam: optional('ES_URL_PARAM'),
+    opensearchUrlParam: optional('OPENSEARCH_URL_PARAM'),
     /** Step Functions endpoint override: the local endpoint or LocalStack. Unset on AWS. */
     sfnEndpoint: optional('SFN_ENDPOINT'),
     stateMachineArn: optional('STATE_MACHINE_ARN'),
@@ -58,5 +65,5 @@ export const config: RuntimeConfig = readConfig();
 export function requireSetting<K extends keyof RuntimeConfig>(key: K, variable: string): NonNullable<RuntimeConfig[K]> {
   const value = config[key];
   if (value === undefined || value === null) throw new ConfigError(`${variable} is not set`);
-  return value as NonNullable<RuntimeConfig[K]>;
+  return value;
 }

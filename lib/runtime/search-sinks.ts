@@ -1,7 +1,10 @@
 import { createSearchSinkFactory, type SearchSinkFactory } from '../adapters/search/index.ts';
-import { config } from './config.ts';
+import { runtimeSecrets } from './secrets.ts';
+
+// Top-level await: the search URLs may carry credentials and come from SSM in the cloud.
+const secrets = await runtimeSecrets();
 
 /** One search sink factory per container; clients are created per engine URL on first use. */
 export function createSearchSinksFromConfig(): SearchSinkFactory {
-  return createSearchSinkFactory({ elasticsearchUrl: config.esUrl, opensearchUrl: config.opensearchUrl });
+  return createSearchSinkFactory({ elasticsearchUrl: secrets.esUrl, opensearchUrl: secrets.opensearchUrl });
 }

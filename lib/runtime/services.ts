@@ -2,6 +2,7 @@
  * The container's singletons, built on first use: pool, Step Functions client, engine.
  * Lambda reuses them across invocations of a warm container.
  */
+import type { ExecutionStarter } from '../core/ports.ts';
 import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
 import { createTransformCompiler } from '../transforms/index.ts';
 import { config, requireSetting } from './config.ts';
@@ -12,14 +13,25 @@ import { createSearchSinksFromConfig } from './search-sinks.ts';
 
 let engine: Engine | undefined;
 
+/** Only the handlers that start executions need STATE_MACHINE_ARN; the others must not fail without it. */
+function lazyExecutionStarter(): ExecutionStarter {
+  let starter: ExecutionStarter | undefined;
+  return {
+    start(name, input) {
+      starter ??= createSfnExecutionStarter({
+        stateMachineArn: requireSetting('stateMachineArn', 'STATE_MACHINE_ARN'),
+        region: config.region,
+        endpoint: config.sfnEndpoint,
+      });
+      return starter.start(name, input);
+    },
+  };
+}
+
 export function services(): Engine {
   engine ??= createEngine({
     pool: getPool(),
-    executions: createSfnExecutionStarter({
-      stateMachineArn: requireSetting('stateMachineArn', 'STATE_MACHINE_ARN'),
-      region: config.region,
-      endpoint: config.sfnEndpoint,
-    }),
+    executions: lazyExecutionStarter(),
     transforms: createTransformCompiler(),
     logger,
     statementTimeoutMs: config.sourceStatementTimeoutMs,

@@ -39,12 +39,12 @@ export async function startRunHarness(options: {
   pool.on('error', () => undefined);
   const searchSinks = createSearchSinkFactory({ elasticsearchUrl: options.esUrl, opensearchUrl: options.opensearchUrl, sink: { retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } } });
   const wrappers = new Map<StepKey, (input: StepInput, real: (input: StepInput) => Promise<unknown>) => Promise<unknown>>();
-  let engine: Engine | undefined;
+  const bound: { engine?: Engine } = {};
   const taskHandlers = Object.fromEntries(
     STEP_KEYS.map((key) => [
       key,
       (input: unknown) => {
-        const real = (i: StepInput) => engine!.steps[key](i) as Promise<unknown>;
+        const real = (i: StepInput): Promise<unknown> => bound.engine!.steps[key](i);
         const wrapper = wrappers.get(key);
         return wrapper ? wrapper(input as StepInput, real) : real(input as StepInput);
       },
@@ -56,7 +56,7 @@ export async function startRunHarness(options: {
     retryIntervalOverrides: { RunBatch: 0, StartRun: 0, CompleteRun: 0, PauseRun: 0, FailRun: 0, ContinueAsNew: 0 },
   });
   const stateMachineArn = endpoint.stateMachineArn('etl-test-run-pipeline');
-  engine = createEngine({
+  const engine = (bound.engine = createEngine({
     pool,
     executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
     transforms: createTransformCompiler(),
@@ -64,13 +64,13 @@ export async function startRunHarness(options: {
     statementTimeoutMs: 30_000,
     batchesPerExecution: options.batchesPerExecution ?? 500,
     searchSinks,
-  });
+  }));
 
   const waitForRun = async (pipelineId: string, runId: string, statuses: string[], timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const run = await engine!.runs.getRun(pipelineId, runId);
-      const pipeline = await engine!.manage.get(pipelineId);
+      const run = await engine.runs.getRun(pipelineId, runId);
+      const pipeline = await engine.manage.get(pipelineId);
       // The run's status and the pipeline's settle in one transaction; wait for both.
       if (statuses.includes(run.status) && !['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED'].includes(pipeline.status)) return run;
       if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status} (pipeline ${pipeline.status}) after ${timeoutMs} ms`);
@@ -86,7 +86,7 @@ export async function startRunHarness(options: {
     intercept: (step, wrapper) => wrappers.set(step, wrapper),
     waitForRun,
     async runToEnd(pipelineId, timeoutMs) {
-      const accepted = await engine!.runs.requestRun(pipelineId);
+      const accepted = await engine.runs.requestRun(pipelineId);
       return await waitForRun(pipelineId, accepted.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED'], timeoutMs);
     },
     async stop() {

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { ConflictError, NotFoundError, RunStateError } from '../../core/errors.ts';
 import type { Pipeline, PipelineDefinition, PipelineStatus, TaskDefinition } from '../../core/pipeline.ts';
-import type { BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, PipelineWithLastRun, RunRecord, RunRequestResult, StateStore, TransactionHandle } from '../../core/ports.ts';
+import type { BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, PipelineWithLastRun, RunRequestResult, StateStore, TransactionHandle } from '../../core/ports.ts';
 import { classifyPgError } from './classify.ts';
 import { toPipeline, toRun, type PipelineRow, type RunRow } from './state-rows.ts';
 

@@ -21,10 +21,12 @@ export function isoTimestamp(text: string): string {
 
 const raw = (value: string) => value;
 
-export const sourceTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+const defaultParser = (oid: number): ((value: string) => unknown) => pg.types.getTypeParser(oid, 'text') as (value: string) => unknown;
+
+export const sourceTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number) => {
     if (oid === TIMESTAMPTZ || oid === TIMESTAMP) return isoTimestamp;
     if (oid === DATE || oid === TIME || oid === TIMETZ) return raw;
-    return pg.types.getTypeParser(oid, format ?? 'text');
-  },
-} as pg.CustomTypesConfig;
+    return defaultParser(oid);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};

@@ -112,7 +112,9 @@ export function createRunSteps(deps: RunStepsDeps) {
         };
       } catch (error) {
         // Logged once, here, where it is classified; the state machine decides what happens next.
-        (isRetryable(error) ? log.warn : log.error)('batch failed', { error, retryable: isRetryable(error), retries: run.retries });
+        const fields = { error, retryable: isRetryable(error), retries: run.retries };
+        if (isRetryable(error)) log.warn('batch failed, the state machine retries it', fields);
+        else log.error('batch failed', fields);
         throw error;
       }
     },

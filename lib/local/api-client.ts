@@ -1,0 +1,67 @@
+/** A small client of the HTTP API for the demo, the CLI and the end-to-end tests. */
+import type { Pipeline } from '../core/pipeline.ts';
+import type { CheckpointRecord, PipelineWithLastRun, RunRecord } from '../core/ports.ts';
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${status} ${code}: ${message}`);
+  }
+}
+
+export interface RunAccepted {
+  run_id: string;
+  execution_arn: string;
+  status: string;
+  resumed: boolean;
+}
+
+export function createApiClient(baseUrl: string, apiKey?: string) {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiError(response.status, error?.code ?? 'error', error?.message ?? text);
+    }
+    return parsed as T;
+  }
+
+  const client = {
+    health: () => call<{ status: string }>('GET', '/health'),
+    createPipeline: (body: unknown) => call<Pipeline>('POST', '/pipelines', body),
+    listPipelines: async () => (await call<{ pipelines: Pipeline[] }>('GET', '/pipelines')).pipelines,
+    getPipeline: (id: string) => call<PipelineWithLastRun>('GET', `/pipelines/${id}`),
+    updatePipeline: (id: string, body: unknown) => call<Pipeline>('PATCH', `/pipelines/${id}`, body),
+    deletePipeline: (id: string) => call<undefined>('DELETE', `/pipelines/${id}`),
+    run: (id: string) => call<RunAccepted>('POST', `/pipelines/${id}/run`),
+    pause: (id: string) => call<{ status: string }>('POST', `/pipelines/${id}/pause`),
+    listRuns: async (id: string) => (await call<{ runs: RunRecord[] }>('GET', `/pipelines/${id}/runs`)).runs,
+    getRun: (id: string, runId: string) => call<RunRecord>('GET', `/pipelines/${id}/runs/${runId}`),
+    getState: (id: string) => call<CheckpointRecord>('GET', `/pipelines/${id}/state`),
+
+    /** Polls until the run is no longer active (or is PAUSED); `onProgress` sees each poll. */
+    async waitForRun(id: string, runId: string, options: { timeoutMs?: number; onProgress?: (run: RunRecord) => void } = {}): Promise<RunRecord> {
+      const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+      for (;;) {
+        const [run, pipeline] = await Promise.all([client.getRun(id, runId), client.getPipeline(id)]);
+        options.onProgress?.(run);
+        if (run.status !== 'RUNNING' && !['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED'].includes(pipeline.status)) return run;
+        if (Date.now() > deadline) throw new Error(`run ${runId} is still ${run.status} after ${options.timeoutMs ?? 300_000} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+  };
+  return client;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
