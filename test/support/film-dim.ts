@@ -1,12 +1,14 @@
 /** The demo's film_dim pipelines, and comparisons of a target with its source. */
 import type pg from 'pg';
-import { loadSeedPipeline } from '../../seeds/pipelines/index.ts';
+import { loadSeedPipeline, type PipelineBody } from '../../seeds/pipelines/index.ts';
 
 const full = loadSeedPipeline('film_dim_full');
 export const FILM_DIM_QUERY = (full.source as { query: string }).query;
 
-export const filmDimFull = (batchSize = 100) => ({ ...full, batch_size: batchSize });
-export const filmDimIncremental = (batchSize = 100) => ({ ...loadSeedPipeline('film_dim_inc'), batch_size: batchSize });
+type SeedBody = PipelineBody & { source: { query: string; incremental_key?: string; incremental_id_key?: string } };
+
+export const filmDimFull = (batchSize = 100): SeedBody => ({ ...(full as SeedBody), batch_size: batchSize });
+export const filmDimIncremental = (batchSize = 100): SeedBody => ({ ...(loadSeedPipeline('film_dim_inc') as SeedBody), batch_size: batchSize });
 
 /** Rows of the source query missing from (or different in) the target, and the reverse. */
 export async function targetDiff(pool: pg.Pool): Promise<{ missing: number; extra: number; targetRows: number; sourceRows: number }> {

@@ -1,0 +1,113 @@
+/**
+ * `etl <command>`: the HTTP API from a terminal. API_URL (default http://127.0.0.1:3000) and
+ * API_KEY select the API, so the same commands work against the local stack, LocalStack or AWS.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { RunRecord } from '../core/ports.ts';
+import { ApiError, createApiClient, type ApiClient } from './api-client.ts';
+import { localConfig } from './local-config.ts';
+
+const usage = `usage: etl <command> [options]
+  create <file.json>            create a pipeline from a JSON body (see seeds/pipelines/)
+  list                          list pipelines with their status
+  run <pipeline> [--wait]       request a run (or resume a paused one); --wait follows it to the end
+  pause <pipeline>              pause the running pipeline at the next batch boundary
+  status <pipeline> [--watch]   the pipeline, its last run and metrics; --watch refreshes every second
+  runs <pipeline>               run history
+  state <pipeline>              the incremental checkpoint
+<pipeline> is a pipeline id or name. API_URL and API_KEY select the API.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { wait: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const [command, argument] = positionals;
+  if (!command || values.help) {
+    console.log(usage);
+    return command ? 0 : 2;
+  }
+  const api = createApiClient(localConfig.apiUrl, localConfig.apiKey);
+  const needArgument = () => {
+    if (!argument) throw new UsageError(`${command} needs an argument\n\n${usage}`);
+    return argument;
+  };
+  switch (command) {
+    case 'create': {
+      const body = JSON.parse(await readFile(needArgument(), 'utf8')) as unknown;
+      const pipeline = await api.createPipeline(body);
+      console.log(`created ${pipeline.name} (${pipeline.id}), status ${pipeline.status}`);
+      return 0;
+    }
+    case 'list':
+      for (const p of await api.listPipelines()) console.log(`${p.id}  ${p.name.padEnd(24)} ${p.mode.padEnd(12)} ${p.status}`);
+      return 0;
+    case 'run': {
+      const id = await resolveId(api, needArgument());
+      const accepted = await api.run(id);
+      console.log(`${accepted.resumed ? 'resumed' : 'started'} run ${accepted.run_id}\n  execution ${accepted.execution_arn}`);
+      if (!values.wait) return 0;
+      const run = await api.waitForRun(id, accepted.run_id, { timeoutMs: 24 * 3600_000, onProgress: (r) => progressLine(r) });
+      process.stdout.write('\n');
+      printRun(run);
+      return run.status === 'FAILED' ? 1 : 0;
+    }
+    case 'pause': {
+      const id = await resolveId(api, needArgument());
+      console.log(`pause requested (${(await api.pause(id)).status}); the run stops at the next batch boundary`);
+      return 0;
+    }
+    case 'status': {
+      const id = await resolveId(api, needArgument());
+      do {
+        const pipeline = await api.getPipeline(id);
+        if (values.watch) process.stdout.write('\x1b[2J\x1b[H');
+        console.log(`${pipeline.name} (${pipeline.id})  ${pipeline.mode}  status ${pipeline.status}  batch_size ${pipeline.batch_size}`);
+        if (pipeline.last_run) printRun(pipeline.last_run);
+        if (values.watch) await new Promise((resolve) => setTimeout(resolve, 1000));
+      } while (values.watch);
+      return 0;
+    }
+    case 'runs':
+      for (const run of await api.listRuns(await resolveId(api, needArgument()))) {
+        console.log(`${run.id}  ${run.status.padEnd(9)} read ${run.rows_read}  written ${run.rows_written}  batches ${run.batches}  retries ${run.retries}  ${run.requested_at}`);
+      }
+      return 0;
+    case 'state':
+      console.log(JSON.stringify(await api.getState(await resolveId(api, needArgument())), null, 2));
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${usage}`);
+  }
+}
+
+class UsageError extends Error {}
+
+async function resolveId(api: ApiClient, idOrName: string): Promise<string> {
+  if (/^[0-9a-f-]{36}$/i.test(idOrName)) return idOrName;
+  const match = (await api.listPipelines()).find((p) => p.name === idOrName);
+  if (!match) throw new UsageError(`no pipeline named "${idOrName}"`);
+  return match.id;
+}
+
+const startedAt = Date.now();
+/** One live line: the total is unknown until the source is exhausted, so it shows rate, not a guess. */
+function progressLine(run: RunRecord): void {
+  const seconds = Math.max((Date.now() - startedAt) / 1000, 0.001);
+  const spinner = '|/-\\'[Math.floor(seconds * 4) % 4];
+  process.stdout.write(`\r${spinner} ${run.status.padEnd(9)} rows read ${run.rows_read}  written ${run.rows_written}  batches ${run.batches}  retries ${run.retries}  ${Math.round(run.rows_read / seconds)} rows/s   `);
+}
+
+function printRun(run: RunRecord): void {
+  console.log(`  run ${run.id}  ${run.status}
+  rows read ${run.rows_read}, written ${run.rows_written}, dropped ${run.rows_dropped}; batches ${run.batches}; retries ${run.retries}; executions ${run.executions}
+  started ${run.started_at ?? '-'}  finished ${run.finished_at ?? '-'}${run.error ? `\n  error ${run.error.name}: ${run.error.message}` : ''}`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ApiError || error instanceof UsageError) console.error(error.message);
+    else if (error instanceof TypeError && /fetch failed/.test(error.message)) console.error(`cannot reach the API at ${localConfig.apiUrl} (is npm start running? set API_URL otherwise)`);
+    else console.error(error);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

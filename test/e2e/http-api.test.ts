@@ -1,0 +1,140 @@
+/**
+ * The local stack started as `npm start` starts it (serverless-offline, the local Step Functions
+ * endpoint, the real definition), driven through the HTTP API as a user would.
+ */
+import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../lib/core/logger.ts';
+import { createApiClient, type ApiClient } from '../../lib/local/api-client.ts';
+import { freePort } from '../../lib/local/embedded-postgres.ts';
+import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { seedCatalogue } from '../../seeds/catalogue.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim.ts';
+
+const API_KEY = 'e2e-secret-key';
+
+describe('HTTP API of the local stack', () => {
+  let db: TestDatabase;
+  let stack: LocalStack;
+  let api: ApiClient;
+  let sfn: SFNClient;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedCatalogue(db.pool, { films: 400 });
+    stack = await startLocalStack({
+      apiPort: await freePort(),
+      lambdaPort: await freePort(),
+      sfnPort: await freePort(),
+      databaseUrl: db.url,
+      apiKey: API_KEY,
+      logger: silentLogger,
+    });
+    api = createApiClient(stack.apiUrl, API_KEY);
+    sfn = new SFNClient({ region: 'us-east-1', endpoint: stack.sfnUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  }, 180_000);
+
+  afterAll(async () => {
+    sfn?.destroy();
+    await stack?.stop();
+    await db?.drop();
+  });
+
+  it('answers /health without an API key', async () => {
+    const response = await fetch(`${stack.apiUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('refuses every other route without the key (401) or with a wrong one (403)', async () => {
+    const missing = await fetch(`${stack.apiUrl}/pipelines`);
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    const wrong = await fetch(`${stack.apiUrl}/pipelines/00000000-0000-0000-0000-000000000000/run`, { method: 'POST', headers: { 'x-api-key': 'nope' } });
+    expect(wrong.status).toBe(403);
+  });
+
+  it.each([
+    [{ mode: 'full', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'name: required'],
+    [{ name: 'bad', mode: 'sideways', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'mode:'],
+    [{ name: 'bad', mode: 'full', batch_size: 0, source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'batch_size: must be at least 1'],
+    [{ name: 'bad', mode: 'full', batch_size: 10_000_000, source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'batch_size: must be at most'],
+    [{ name: 'bad', mode: 'full', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 'x; DROP TABLE y', key: ['id'] } }, 'target.table:'],
+    [{ name: 'bad', mode: 'full', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: [] } }, 'target.key:'],
+    [{ name: 'bad', mode: 'incremental', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'source.incremental_key: required in incremental mode'],
+    [{ name: 'bad', mode: 'full', colour: 'red', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'colour: unknown field'],
+  ])('rejects a bad body with 400 naming the field (%#)', async (body, message) => {
+    const response = await fetch(`${stack.apiUrl}/pipelines`, { method: 'POST', headers: { 'x-api-key': API_KEY }, body: JSON.stringify(body) });
+    expect(response.status).toBe(400);
+    const payload = (await response.json()) as { error: { code: string; message: string } };
+    expect(payload.error.code).toBe('validation_error');
+    expect(payload.error.message).toContain(message);
+  });
+
+  it('rejects a body that is not JSON with 400', async () => {
+    const response = await fetch(`${stack.apiUrl}/pipelines`, { method: 'POST', headers: { 'x-api-key': API_KEY }, body: '{"name": ' });
+    expect(response.status).toBe(400);
+  });
+
+  it('manages a pipeline: create, list, get, change, delete; 404 for unknown ids', async () => {
+    const created = await api.createPipeline({ ...filmDimFull(50), name: 'crud' });
+    expect(created).toMatchObject({ name: 'crud', status: 'IDLE', batch_size: 50 });
+    await expect(api.createPipeline({ ...filmDimFull(50), name: 'crud' })).rejects.toMatchObject({ status: 409 });
+    expect((await api.listPipelines()).map((p) => p.name)).toContain('crud');
+    expect(await api.getPipeline(created.id)).toMatchObject({ id: created.id, last_run: null });
+    expect(await api.updatePipeline(created.id, { batch_size: 75 })).toMatchObject({ batch_size: 75 });
+    await api.deletePipeline(created.id);
+    await expect(api.getPipeline(created.id)).rejects.toMatchObject({ status: 404 });
+    await expect(api.run('not-a-uuid')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('runs a full load to the end; the target equals the source', async () => {
+    await db.pool.query('TRUNCATE analytics.film_dim');
+    const pipeline = await api.createPipeline({ ...filmDimFull(64), name: 'e2e_full' });
+    const accepted = await api.run(pipeline.id);
+    expect(accepted).toMatchObject({ status: 'RUN_REQUESTED', execution_arn: expect.stringContaining(':execution:') as unknown });
+    const run = await api.waitForRun(pipeline.id, accepted.run_id, { timeoutMs: 60_000 });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: 400, rows_written: 400, batches: 7 });
+    expect(await targetDiff(db.pool)).toEqual({ missing: 0, extra: 0, targetRows: 400, sourceRows: 400 });
+    expect((await api.listRuns(pipeline.id))[0]?.id).toBe(accepted.run_id);
+  });
+
+  it('starts exactly one execution when 20 run requests arrive at once; the others get 409', async () => {
+    // Slow enough (pg_sleep per row) that the run cannot finish while the requests arrive:
+    // serverless-offline serves one request of a function at a time.
+    const slow = filmDimIncremental(50);
+    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.02 + 0 * length(q.title))) s`;
+    const pipeline = await api.createPipeline({ ...slow, name: 'e2e_race', source: { ...slow.source, query } });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => api.run(pipeline.id)));
+    const accepted = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(accepted).toHaveLength(1);
+    expect(refused.map((r) => (r.reason as { status: number }).status)).toEqual(Array(19).fill(409));
+    const runId = (accepted[0] as PromiseFulfilledResult<{ run_id: string }>).value.run_id;
+    expect((await api.getRun(pipeline.id, runId)).status).toBe('RUNNING');
+    await api.pause(pipeline.id);
+    expect(await api.waitForRun(pipeline.id, runId, { timeoutMs: 60_000 })).toMatchObject({ status: 'PAUSED' });
+    const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn, maxResults: 1000 }));
+    expect((executions.executions ?? []).filter((e) => e.name?.startsWith(runId))).toHaveLength(1);
+  });
+
+  it('answers 409 to pause when the pipeline is not running', async () => {
+    const pipeline = await api.createPipeline({ ...filmDimFull(50), name: 'e2e_idle' });
+    await expect(api.pause(pipeline.id)).rejects.toMatchObject({ status: 409 });
+  });
+
+  it('runs a pipeline from an execution started with only pipeline_id (aws stepfunctions start-execution)', async () => {
+    const pipeline = await api.createPipeline({ ...filmDimFull(100), name: 'e2e_cli' });
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.stateMachineArn, input: JSON.stringify({ pipeline_id: pipeline.id }) }));
+    expect(started.executionArn).toBeDefined();
+    const deadline = Date.now() + 60_000;
+    let runs = await api.listRuns(pipeline.id);
+    while ((runs[0]?.status ?? 'RUNNING') === 'RUNNING' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      runs = await api.listRuns(pipeline.id);
+    }
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'SUCCEEDED', rows_read: 400, execution_arn: started.executionArn });
+  });
+});
