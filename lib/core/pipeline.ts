@@ -209,7 +209,7 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = describePath(issue.path, issue.code === 'unrecognized_keys' ? issue.keys : undefined);
-  throw new ValidationError(`${field}: ${issueMessage(issue)}`, field);
+  throw new ValidationError(`${field}: ${issueMessage(issue, valueAt(body, issue.path))}`, field);
 }
 
 function describePath(path: PropertyKey[], unknownKeys?: string[]): string {
@@ -217,9 +217,13 @@ function describePath(path: PropertyKey[], unknownKeys?: string[]): string {
   return parts.reduce<string>((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '') || 'body';
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
+function valueAt(body: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), body);
+}
+
+function issueMessage(issue: z.core.$ZodIssue, value: unknown): string {
   if (issue.code === 'unrecognized_keys') return 'unknown field';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_type' && value === undefined) return 'required';
   if (issue.code === 'invalid_union' && 'discriminator' in issue) return `type must be one of the known kinds`;
   return issue.message;
 }
