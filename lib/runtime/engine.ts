@@ -21,6 +21,8 @@ export interface EngineOptions {
   batchesPerExecution: number;
   /** Builds Elasticsearch/OpenSearch sinks (it names the missing URL when none is configured). */
   searchSinks: SinkFactory;
+  /** Heartbeat age after which an active run that Step Functions cannot describe is stale (STALE_RUN_SECONDS; default 900). */
+  staleRunSeconds?: number;
 }
 
 export function createEngine(options: EngineOptions) {
@@ -33,7 +35,7 @@ export function createEngine(options: EngineOptions) {
   return {
     store,
     manage: createManagePipelines({ store, transforms: options.transforms }),
-    runs: createRequestRuns({ store, executions: options.executions, logger: options.logger }),
+    runs: createRequestRuns({ store, executions: options.executions, logger: options.logger, staleRunSeconds: options.staleRunSeconds }),
     steps: createRunSteps({
       store,
       reader: createPgSourceReader(options.pool, { statementTimeoutMs: options.statementTimeoutMs }),
@@ -42,6 +44,7 @@ export function createEngine(options: EngineOptions) {
       executions: options.executions,
       logger: options.logger,
       batchesPerExecution: options.batchesPerExecution,
+      staleRunSeconds: options.staleRunSeconds,
     }),
   };
 }

@@ -2,7 +2,8 @@
  * The deployable template, as `sls package --stage dev` renders it (offline, dummy credentials):
  * the state machine is the definition file unchanged, each function has only the rights it
  * needs, every route but /health needs the API key, no secret reaches the template, and every
- * Lambda ends before its Task gives up on it. Packaged once, fresh, into a temporary folder.
+ * Lambda ends before its Task gives up on it. Packaged once per run, fresh, as `npm run
+ * package:aws` does (into .serverless/; esbuild works in a temporary folder of its own).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
+const packageDir = path.join(repoRoot, '.serverless');
 const STAGE = 'dev';
 const STATE_MACHINE_NAME = `etl-${STAGE}-run-pipeline`;
 const STATE_MACHINE_ARN = `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${STATE_MACHINE_NAME}`;
@@ -48,12 +50,12 @@ beforeAll(async () => {
   // Defaults only: no VPC or KMS settings from the shell; a build folder of its own.
   for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'ETL_VPC', 'ETL_VPC_SUBNET_IDS', 'ETL_VPC_SECURITY_GROUP_IDS', 'ETL_SECRETS_KMS_KEY_ARN']) delete env[name];
   env.ETL_ESBUILD_WORK_FOLDER = path.relative(repoRoot, path.join(workDir, 'esbuild'));
-  await promisify(execFile)(
-    path.join(repoRoot, 'node_modules/.bin/sls'),
-    ['package', '--stage', STAGE, '--region', 'us-east-1', '--package', path.join(workDir, 'package')],
-    { cwd: repoRoot, env, maxBuffer: 16 * 1024 * 1024 },
-  );
-  template = JSON.parse(await readFile(path.join(workDir, 'package/cloudformation-template-update-stack.json'), 'utf8')) as typeof template;
+  await promisify(execFile)(path.join(repoRoot, 'node_modules/.bin/sls'), ['package', '--stage', STAGE, '--region', 'us-east-1'], {
+    cwd: repoRoot,
+    env,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  template = JSON.parse(await readFile(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as typeof template;
   asl = JSON.parse(await readFile(path.join(repoRoot, 'statemachines/run-pipeline.asl.json'), 'utf8')) as typeof asl;
 }, 240_000);
 
@@ -181,18 +183,20 @@ describe('the packaged dev stage', () => {
     expect(others.every((action) => action.startsWith('logs:'))).toBe(true);
   });
 
-  it('gives Step Functions rights only to the run route and ContinueAsNew, scoped to this state machine', () => {
-    expect(stepFunctionsGrants('runPipeline').sort()).toEqual([
+  it('gives Step Functions rights only to the functions that start or describe executions, scoped to this state machine', () => {
+    const startAndDescribe = [
       ['states:DescribeExecution', EXECUTIONS_ARN],
       ['states:StartExecution', STATE_MACHINE_ARN],
-    ]);
-    // DescribeExecution: a retried hand-over that finds its execution name taken checks it.
-    expect(stepFunctionsGrants('continueAsNew').sort()).toEqual([
-      ['states:DescribeExecution', EXECUTIONS_ARN],
-      ['states:StartExecution', STATE_MACHINE_ARN],
-    ]);
-    const others = functionKeys().filter((key) => key !== 'runPipeline' && key !== 'continueAsNew');
-    expect(others).toHaveLength(15);
+    ];
+    // The run route starts executions; it describes the active run's (stale or alive?) and, on a
+    // retried start whose name is taken, its own.
+    expect(stepFunctionsGrants('runPipeline').sort()).toEqual(startAndDescribe);
+    // ContinueAsNew starts the next execution; a retried hand-over that finds the name taken checks it.
+    expect(stepFunctionsGrants('continueAsNew').sort()).toEqual(startAndDescribe);
+    // StartRun starts nothing; adopting a run from a console/CLI execution describes the active one.
+    expect(stepFunctionsGrants('startRun')).toEqual([['states:DescribeExecution', EXECUTIONS_ARN]]);
+    const others = functionKeys().filter((key) => !['runPipeline', 'continueAsNew', 'startRun'].includes(key));
+    expect(others).toHaveLength(14);
     for (const key of others) expect(stepFunctionsGrants(key), key).toEqual([]);
   });
 
@@ -275,7 +279,7 @@ describe('the packaged dev stage', () => {
       expect(properties.Architectures, key).toEqual(['arm64']);
       expect(properties.VpcConfig, key).toBeUndefined();
       const artifact = path.basename((properties.Code as { S3Key: string }).S3Key);
-      const entries = zipEntries(await readFile(path.join(workDir, 'package', artifact)));
+      const entries = zipEntries(await readFile(path.join(packageDir, artifact)));
       const handlerFile = `${(properties.Handler as string).replace(/\.handler$/, '')}.mjs`;
       expect(entries, key).toContain(handlerFile);
       expect(entries.filter((entry) => entry.endsWith('.mjs')), `${key}: only its own handler`).toEqual([handlerFile]);
