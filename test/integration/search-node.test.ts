@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSearchNode, type SearchFlavour, type SearchNode } from '../../lib/local/search-node/search-node.ts';
+import { isAlive } from '../../lib/local/processes.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(REPO_ROOT, 'lib/local/search-node/cli.ts');
@@ -66,14 +67,6 @@ function clientFor(node: SearchNode): SearchPort {
   };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntilGone(pid: number, timeoutMs: number): Promise<boolean> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {

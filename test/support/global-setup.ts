@@ -8,7 +8,8 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateUp } from '../../lib/db/migrate.ts';
-import { freePort, startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
+import { startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
+import { freePort } from '../../lib/local/processes.ts';
 
 export const TEMPLATE_DATABASE = 'etl_test_template';
 

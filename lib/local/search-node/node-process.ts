@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LaunchPlan } from './engine.ts';
+import { isAlive } from '../processes.ts';
 
 const PID_FILE = 'search-node.pid';
 const SETPRIV = '/usr/bin/setpriv';
@@ -158,16 +159,6 @@ async function terminate(pid: number): Promise<void> {
     if (waited === 20_000) signal(pid, 'SIGKILL');
     if (waited > 30_000) throw new Error(`could not stop the stale search node (pid ${pid})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

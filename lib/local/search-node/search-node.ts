@@ -5,7 +5,7 @@
  * stop their own node. See docs/SEARCH_NODE.md.
  */
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import net from 'node:net';
+import { assertPortFree, freePort } from '../processes.ts';
 import os from 'node:os';
 import path from 'node:path';
 import type { EngineSpec, SearchFlavour } from './engine.ts';
@@ -206,32 +206,16 @@ function startFailure(reason: string, node: NodeProcess): SearchNodeStartError {
   return portTaken ? new PortTakenError(message) : new SearchNodeStartError(message);
 }
 
-async function freePort(): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 async function requireFreePort(port: number): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new SearchNodeStartError(
-          error.code === 'EADDRINUSE'
-            ? `port ${port} is already in use: stop what is listening there, choose another port, or point ES_URL/OPENSEARCH_URL at that engine instead`
-            : `cannot bind 127.0.0.1:${port}: ${error.message}`,
-        ),
+  await assertPortFree(
+    port,
+    (error) =>
+      new SearchNodeStartError(
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is already in use: stop what is listening there, choose another port, or point ES_URL/OPENSEARCH_URL at that engine instead`
+          : `cannot bind 127.0.0.1:${port}: ${error.message}`,
       ),
-    );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
+  );
   return port;
 }
 
