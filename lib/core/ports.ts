@@ -126,6 +126,11 @@ export interface BatchProgress {
   rowsDropped: number;
   /** Incremental pipelines move their checkpoint in etl.etl_state with the run's cursor. */
   checkpoint: boolean;
+  /**
+   * The execution running the batch: the update is refused (RunStateError) when the run no longer
+   * belongs to it, so an execution that lost the run to a takeover cannot commit. Unchecked when absent.
+   */
+  executionName?: string | null;
 }
 
 export interface ClaimRequest {
@@ -135,6 +140,11 @@ export interface ClaimRequest {
   executionName: string | null;
   /** The execution continues a run whose previous execution ended by ContinueAsNew. */
   continued: boolean;
+  /**
+   * For an execution started without run_id while the pipeline has a stale active run: take that
+   * run over (see TakeOver). Without it, an active pipeline refuses the claim.
+   */
+  takeOver?: TakeOver;
 }
 
 export interface ClaimedRun {
@@ -148,6 +158,43 @@ export interface RunRequestResult {
   run: RunRecord;
   /** A paused run resumed, rather than a new run created. */
   resumed: boolean;
+  /** The pipeline's stale active run was taken over (it is resumed from its cursor by a new execution). */
+  takenOver?: boolean;
+}
+
+/** The pipeline's active run as the stale-run rule needs it. */
+export interface ActiveRun {
+  pipelineStatus: PipelineStatus;
+  /** The RUNNING or PAUSED run; null when an active pipeline has none (nothing can be running it). */
+  run: RunRecord | null;
+  /** Seconds since the run last showed life (heartbeat, else request), by the database's clock. */
+  idleSeconds: number;
+}
+
+/**
+ * A takeover of a stale active run, decided outside the database (Step Functions was asked) and
+ * re-checked under the row locks: it is refused (ConflictError) if the run changed hands since, or
+ * if `minIdleSeconds` is set and the run showed life within that many seconds.
+ */
+export interface TakeOver {
+  runId: string | null;
+  /** The owner judged dead. */
+  executionName: string | null;
+  /** Set when staleness rests on the heartbeat alone (Step Functions could not tell). */
+  minIdleSeconds: number | null;
+  /** Why the run is stale, for the log and the conflict message. */
+  reason: string;
+}
+
+export interface RunRequestOptions {
+  /** Take over the pipeline's stale active run instead of answering ConflictError. */
+  takeOver?: TakeOver;
+  /**
+   * Names the execution that will own the run. The store assigns the name in the same transaction
+   * as the request, so ownership moves atomically (a zombie owner cannot write in between).
+   * Without it the run keeps its execution name (the caller records one with recordExecution).
+   */
+  nameExecution?: (run: RunRecord, takenOver: boolean) => string;
 }
 
 export interface StateStore {
@@ -159,8 +206,13 @@ export interface StateStore {
   /** Deletes a pipeline that is not running or paused; ConflictError otherwise. */
   deletePipeline(id: string): Promise<void>;
 
-  /** Atomically moves the pipeline to RUN_REQUESTED with a new or resumed run; ConflictError when one is active. */
-  requestRun(pipelineId: string): Promise<RunRequestResult>;
+  /**
+   * Atomically moves the pipeline to RUN_REQUESTED with a new, resumed or (with `takeOver`) taken-over
+   * run; ConflictError when a run is active and not taken over. Sets the run's heartbeat.
+   */
+  requestRun(pipelineId: string, options?: RunRequestOptions): Promise<RunRequestResult>;
+  /** The active run of an active pipeline (null when the pipeline is not active); NotFoundError when missing. */
+  activeRun(pipelineId: string): Promise<ActiveRun | null>;
   recordExecution(runId: string, executionName: string, executionArn: string): Promise<void>;
   /** Atomically asks a running pipeline to pause at the next batch boundary; ConflictError when not running. */
   requestPause(pipelineId: string): Promise<PipelineStatus>;
@@ -193,9 +245,17 @@ export interface ExecutionInput {
   continued?: boolean;
 }
 
+/** Step Functions execution statuses, plus NOT_FOUND for an ARN the service does not know. */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE' | 'NOT_FOUND';
+
 export interface ExecutionStarter {
   /** Starts an execution of the run state machine; UpstreamUnavailableError when the service does not answer. */
   start(name: string, input: ExecutionInput): Promise<{ executionArn: string }>;
+  /**
+   * The status of an execution; UpstreamUnavailableError when the service does not answer.
+   * Optional: without it, a stale run is recognised by its heartbeat alone.
+   */
+  describe?(executionArn: string): Promise<{ status: ExecutionStatus }>;
 }
 
 export type { PipelineStatus };

@@ -16,15 +16,16 @@ let engine: Engine | undefined;
 /** Only the handlers that start executions need STATE_MACHINE_ARN; the others must not fail without it. */
 function lazyExecutionStarter(): ExecutionStarter {
   let starter: ExecutionStarter | undefined;
+  const get = () =>
+    (starter ??= createSfnExecutionStarter({
+      stateMachineArn: requireSetting('stateMachineArn', 'STATE_MACHINE_ARN'),
+      region: config.region,
+      endpoint: config.sfnEndpoint,
+    }));
   return {
-    start(name, input) {
-      starter ??= createSfnExecutionStarter({
-        stateMachineArn: requireSetting('stateMachineArn', 'STATE_MACHINE_ARN'),
-        region: config.region,
-        endpoint: config.sfnEndpoint,
-      });
-      return starter.start(name, input);
-    },
+    start: (name, input) => get().start(name, input),
+    // The stale-run rule asks Step Functions whether an active run's execution still runs.
+    describe: (executionArn) => get().describe!(executionArn),
   };
 }
 
@@ -37,6 +38,7 @@ export function services(): Engine {
     statementTimeoutMs: config.sourceStatementTimeoutMs,
     batchesPerExecution: config.batchesPerExecution,
     searchSinks: createSearchSinksFromConfig(),
+    staleRunSeconds: config.staleRunSeconds,
   });
   return engine;
 }

@@ -52,11 +52,16 @@ describe('a database restart in the middle of a run', () => {
   });
 
   it('rides out the restart on retries; the target equals the source and no row is counted twice', async () => {
-    // 20 ms a page, so that batches are in flight when the server goes down.
-    const query = `${FILM_DIM_QUERY} WHERE (SELECT count(*) FROM pg_sleep(0.02)) = 1`;
-    const pipeline = await harness.engine.manage.create({ ...filmDimFull(25), source: { query } });
+    // 100 ms a page: the server goes down while a batch read sleeps in its query, so that batch
+    // fails after its attempt began and its next attempt is counted as a retry.
+    const query = `${FILM_DIM_QUERY} WHERE (SELECT count(*) FROM pg_sleep(0.1)) = 1`;
+    const pipeline = await harness.engine.manage.create({ ...filmDimFull(50), source: { query } });
     const { run_id } = await harness.engine.runs.requestRun(pipeline.id);
     await harness.until(async () => (await harness.engine.runs.getRun(pipeline.id, run_id)).batches >= 2, 'two committed batches');
+    await harness.until(
+      async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`)).rowCount,
+      'a batch read in flight',
+    );
 
     await server!.stop();
     server = undefined;
@@ -64,7 +69,7 @@ describe('a database restart in the middle of a run', () => {
     server = await start();
 
     const run = await harness.waitForRun(pipeline.id, run_id, ['SUCCEEDED', 'FAILED'], 60_000);
-    expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, rows_written: FILMS, batches: FILMS / 25, error: null });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, rows_written: FILMS, batches: FILMS / 50, error: null });
     expect(run.retries).toBeGreaterThan(0);
     expect(await targetDiff(pool)).toEqual({ missing: 0, extra: 0, targetRows: FILMS, sourceRows: FILMS });
   });

@@ -10,10 +10,11 @@ import { startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
 import { freePort, isAlive } from '../../lib/local/processes.ts';
 
 const childScript = path.resolve('test/support/embedded-postgres-child.ts');
-const tsx = path.resolve('node_modules/.bin/tsx');
 
 function startChild(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(tsx, [childScript, dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // node itself (not the tsx launcher, which would survive as a separate parent): the PID we
+  // SIGKILL must be the process that started PostgreSQL.
+  const child = spawn(process.execPath, ['--import', 'tsx', childScript, dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('READY')) resolve(child);

@@ -2,13 +2,13 @@
  * Starts the services the suite needs once per run: a throw-away PostgreSQL cluster (or the one
  * DATABASE_URL names) holding a migrated template database that test files clone.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateUp } from '../../lib/db/migrate.ts';
-import { startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
 import { freePort } from '../../lib/local/processes.ts';
 
 export const TEMPLATE_DATABASE = 'etl_test_template';
@@ -53,7 +53,7 @@ async function startServices(): Promise<SharedServices> {
     adminUrl = external;
   } else {
     const dataRoot = await mkdtemp(path.join(os.tmpdir(), 'etl-test-pg-'));
-    const server = await startEmbeddedPostgres({ dataDir: path.join(dataRoot, 'data'), port: await freePort(), durable: false });
+    const server = await startClusterProcess(path.join(dataRoot, 'data'), await freePort());
     adminUrl = server.adminUrl;
     stopServer = async () => {
       await server.stop();
@@ -62,6 +62,34 @@ async function startServices(): Promise<SharedServices> {
   }
   await createTemplate(adminUrl);
   return { adminUrl, users: 0, stop: stopServer };
+}
+
+/**
+ * The cluster runs in a child process: embedded-postgres installs an exit hook that ends the
+ * process with code 0, which in vitest's main process would hide failed tests from CI.
+ */
+async function startClusterProcess(dataDir: string, port: number): Promise<{ adminUrl: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/support/embedded-postgres-child.ts'), dataDir, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const adminUrl = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /READY (\S+)/.exec(output);
+      if (ready) resolve(ready[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the test PostgreSQL exited early (code ${code}): ${output}`)));
+  });
+  return {
+    adminUrl,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 async function createTemplate(adminUrl: string): Promise<void> {

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { PostgresTarget } from '../../core/pipeline.ts';
 import type { Row, Sink, TransactionHandle } from '../../core/ports.ts';
 import { RejectedRowError } from '../../core/errors.ts';
+import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
 
@@ -18,7 +19,7 @@ export interface PostgresSinkOptions {
 export function createPostgresSink(pool: pg.Pool, target: PostgresTarget, options: PostgresSinkOptions = {}): Sink {
   return {
     async write(rows, commitProgress) {
-      const client = await pool.connect().catch((error: unknown) => Promise.reject(classifyPgError(error, 'state', 'connecting to the target')));
+      const client = await checkout(pool, 'state', 'connecting to the target');
       try {
         await client.query('BEGIN');
         await client.query(`SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`);

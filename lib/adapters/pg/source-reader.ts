@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { ReadRequest, ReadResult, Row, SourceReader } from '../../core/ports.ts';
+import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
 import { quoteIdent } from './identifiers.ts';
 import { sourceTypes } from './value-types.ts';
@@ -18,7 +19,7 @@ export interface PgSourceReaderOptions {
 
 export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptions): SourceReader {
   async function readOnly<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect().catch((error: unknown) => Promise.reject(classifyPgError(error, 'state', 'connecting to the source')));
+    const client = await checkout(pool, 'state', 'connecting to the source');
     try {
       await client.query('BEGIN READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);

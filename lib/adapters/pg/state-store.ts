@@ -6,8 +6,10 @@
 import type pg from 'pg';
 import { ConflictError, NotFoundError, RunStateError } from '../../core/errors.ts';
 import type { Pipeline, PipelineDefinition, PipelineStatus, TaskDefinition } from '../../core/pipeline.ts';
-import type { BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, PipelineWithLastRun, RunRequestResult, StateStore, TransactionHandle } from '../../core/ports.ts';
+import type { ActiveRun, BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, PipelineWithLastRun, RunRequestOptions, RunRequestResult, StateStore, TransactionHandle } from '../../core/ports.ts';
+import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
+import { IDLE_SECONDS, refusedAdvance, stillStale, type ActiveRunRow } from './run-ownership.ts';
 import { toPipeline, toRun, type PipelineRow, type RunRow } from './state-rows.ts';
 
 const ACTIVE_PIPELINE: PipelineStatus[] = ['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED'];
@@ -15,7 +17,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createPgStateStore(pool: pg.Pool): StateStore {
   async function tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect().catch((error: unknown) => Promise.reject(classifyPgError(error, 'state')));
+    const client = await checkout(pool, 'state');
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -75,13 +77,27 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     return rows.map((row) => toPipeline(row, tasks.get(row.id) ?? null));
   }
 
+  /** The pipeline's RUNNING or PAUSED run (at most one: a partial unique index), locked. */
+  async function lockActiveRun(client: pg.ClientBase, pipelineId: string): Promise<ActiveRunRow | undefined> {
+    const { rows } = await q<ActiveRunRow>(
+      `SELECT *, ${IDLE_SECONDS} AS idle_seconds FROM etl.pipeline_runs WHERE pipeline_id = $1 AND status IN ('RUNNING', 'PAUSED') FOR UPDATE`,
+      [pipelineId],
+      client,
+    );
+    return rows[0];
+  }
+
   async function lockRun(client: pg.ClientBase, runId: string): Promise<RunRow> {
     const { rows } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE id = $1 FOR UPDATE', [runId], client);
     if (!rows[0]) throw new RunStateError(`run ${runId} does not exist`);
     return rows[0];
   }
 
-  /** Finishes a run owned by `executionName`; the pipeline takes `pipelineStatus`. */
+  /**
+   * Finishes a run owned by `executionName`; the pipeline takes `pipelineStatus`. A PAUSED run can
+   * fail too: its resuming execution failed before claiming it (or could not be started), and the
+   * pipeline must not stay RUN_REQUESTED behind it.
+   */
   async function finish(
     runId: string,
     executionName: string | null,
@@ -90,13 +106,18 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     error?: { name: string; message: string },
   ) {
     return await tx(async (client) => {
+      // Pipeline row first, then the run: the order of requestRun and claimRun, so that a run
+      // finishing while a request takes it over or claims it cannot deadlock with it.
+      const { rows: parent } = await q<{ pipeline_id: string }>('SELECT pipeline_id FROM etl.pipeline_runs WHERE id = $1', [runId], client);
+      if (!parent[0]) throw new RunStateError(`run ${runId} does not exist`);
+      await q('SELECT 1 FROM etl.pipelines WHERE id = $1 FOR UPDATE', [parent[0].pipeline_id], client);
       const owned = await lockRun(client, runId);
       if (owned.execution_name !== executionName) throw new RunStateError(`run ${runId} belongs to execution ${owned.execution_name ?? '(none)'}`);
       const { rows } = await q<RunRow>(
         `UPDATE etl.pipeline_runs SET status = $2, heartbeat_at = now(),
            finished_at = CASE WHEN $2 = 'PAUSED' THEN NULL ELSE now() END,
            error_name = coalesce($3, error_name), error_message = coalesce($4, error_message)
-         WHERE id = $1 AND status = 'RUNNING' RETURNING *`,
+         WHERE id = $1 AND (status = 'RUNNING' OR (status = 'PAUSED' AND $2 = 'FAILED')) RETURNING *`,
         [runId, runStatus, error?.name ?? null, error?.message ?? null],
         client,
       );
@@ -165,15 +186,23 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       });
     },
 
-    async requestRun(pipelineId: string): Promise<RunRequestResult> {
+    async requestRun(pipelineId: string, options: RunRequestOptions = {}): Promise<RunRequestResult> {
       return await tx(async (client) => {
         const pipeline = await lockPipeline(client, pipelineId);
-        if (ACTIVE_PIPELINE.includes(pipeline.status)) throw new ConflictError(`pipeline ${pipelineId} is already ${pipeline.status}`);
+        const busy = ACTIVE_PIPELINE.includes(pipeline.status);
+        if (busy && !options.takeOver) throw new ConflictError(`pipeline ${pipelineId} is already ${pipeline.status}`);
+        const active = await lockActiveRun(client, pipelineId);
         let run: RunRow | undefined;
         let resumed = false;
-        if (pipeline.status === 'PAUSED') {
-          run = (await q<RunRow>(`SELECT * FROM etl.pipeline_runs WHERE pipeline_id = $1 AND status = 'PAUSED' FOR UPDATE`, [pipelineId], client)).rows[0];
-          resumed = run !== undefined;
+        let takenOver = false;
+        if (busy) {
+          if (!stillStale(options.takeOver!, active)) throw new ConflictError(`pipeline ${pipelineId} is already ${pipeline.status}`);
+          // The stale run keeps its cursor and counters; the new execution resumes it.
+          run = active;
+          resumed = takenOver = true;
+        } else if (pipeline.status === 'PAUSED' && active?.status === 'PAUSED') {
+          run = active;
+          resumed = true;
         }
         if (!run) {
           // A failed run's committed progress is not lost: its successor starts from its cursor.
@@ -192,12 +221,37 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
           );
           run = rows[0]!;
         }
+        // Naming the owner here moves ownership in the same transaction as the request: a stale
+        // owner that wakes up finds the run no longer its own at its next write.
+        const name = options.nameExecution?.(toRun(run), takenOver) ?? null;
+        const { rows } = await q<RunRow>(
+          `UPDATE etl.pipeline_runs SET heartbeat_at = now(), execution_name = coalesce($2, execution_name),
+             execution_arn = CASE WHEN $2::text IS NULL THEN execution_arn ELSE '' END
+           WHERE id = $1 RETURNING *`,
+          [run.id, name],
+          client,
+        );
         await q(`UPDATE etl.pipelines SET status = 'RUN_REQUESTED', updated_at = now() WHERE id = $1`, [pipelineId], client);
-        return { run: toRun(run), resumed };
+        return { run: toRun(rows[0]!), resumed, takenOver };
       }).catch((error: unknown) => {
         if ((error as { cause?: { code?: string } }).cause?.code === '23505') throw new ConflictError(`pipeline ${pipelineId} already has an active run`);
         throw error;
       });
+    },
+
+    async activeRun(pipelineId: string): Promise<ActiveRun | null> {
+      if (!UUID.test(pipelineId)) throw new NotFoundError(`pipeline ${pipelineId} not found`);
+      const { rows } = await q<Partial<ActiveRunRow> & { pipeline_status: PipelineStatus }>(
+        `SELECT p.status AS pipeline_status, r.*, ${IDLE_SECONDS} AS idle_seconds
+         FROM etl.pipelines p LEFT JOIN etl.pipeline_runs r ON r.pipeline_id = p.id AND r.status IN ('RUNNING', 'PAUSED')
+         WHERE p.id = $1`,
+        [pipelineId],
+      );
+      const row = rows[0];
+      if (!row) throw new NotFoundError(`pipeline ${pipelineId} not found`);
+      if (!ACTIVE_PIPELINE.includes(row.pipeline_status)) return null;
+      if (!row.id) return { pipelineStatus: row.pipeline_status, run: null, idleSeconds: Number.POSITIVE_INFINITY };
+      return { pipelineStatus: row.pipeline_status, run: toRun(row as ActiveRunRow), idleSeconds: Number(row.idle_seconds) };
     },
 
     async recordExecution(runId, executionName, executionArn) {
@@ -255,7 +309,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
 
     async handOver(runId, fromExecution, toExecution) {
       const { rowCount } = await q(
-        `UPDATE etl.pipeline_runs SET execution_name = $3 WHERE id = $1 AND status = 'RUNNING' AND execution_name IN ($2, $3)`,
+        `UPDATE etl.pipeline_runs SET execution_name = $3, heartbeat_at = now() WHERE id = $1 AND status = 'RUNNING' AND execution_name IN ($2, $3)`,
         [runId, fromExecution, toExecution],
       );
       if (rowCount !== 1) throw new RunStateError(`run ${runId} is not running under execution ${fromExecution}`);
@@ -290,14 +344,19 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
 
     async advance(handle: TransactionHandle | null, progress: BatchProgress): Promise<void> {
       const apply = async (client: pg.ClientBase) => {
+        const checkOwner = progress.executionName !== undefined;
         const { rowCount } = await q(
           `UPDATE etl.pipeline_runs SET cursor = $3::jsonb, rows_read = rows_read + $4, rows_written = rows_written + $5,
              rows_dropped = rows_dropped + $6, batches = batches + 1, heartbeat_at = now()
-           WHERE id = $1 AND status = 'RUNNING' AND cursor IS NOT DISTINCT FROM $2::jsonb`,
-          [progress.runId, json(progress.from), json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped],
+           WHERE id = $1 AND status = 'RUNNING' AND cursor IS NOT DISTINCT FROM $2::jsonb
+             AND ($7::boolean IS NOT TRUE OR execution_name IS NOT DISTINCT FROM $8::text)`,
+          [progress.runId, json(progress.from), json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped, checkOwner, progress.executionName ?? null],
           client,
         );
-        if (rowCount !== 1) throw new RunStateError(`run ${progress.runId} moved on while this batch ran (another execution advanced it)`);
+        if (rowCount !== 1) {
+          const { rows } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE id = $1', [progress.runId], client);
+          throw refusedAdvance(rows[0], progress);
+        }
         if (progress.checkpoint && progress.to) {
           await q(
             `INSERT INTO etl.etl_state (pipeline_id, last_value, last_id, run_id, updated_at) VALUES ($1, $2, $3, $4, now())
@@ -346,10 +405,12 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
    * only pipeline_id: request the run on its behalf and make this execution its owner.
    */
   async function adoptForExternalExecution(client: pg.ClientBase, pipeline: PipelineRow, request: ClaimRequest): Promise<string> {
-    if (ACTIVE_PIPELINE.includes(pipeline.status)) throw new RunStateError(`pipeline ${pipeline.id} is already ${pipeline.status}`);
-    const existing = await q<RunRow>(`SELECT * FROM etl.pipeline_runs WHERE pipeline_id = $1 AND status = 'PAUSED'`, [pipeline.id], client);
+    const active = await lockActiveRun(client, pipeline.id);
+    if (ACTIVE_PIPELINE.includes(pipeline.status) && !(request.takeOver && stillStale(request.takeOver, active))) {
+      throw new RunStateError(`pipeline ${pipeline.id} is already ${pipeline.status}`);
+    }
     const run =
-      existing.rows[0] ??
+      active ??
       (await q<RunRow>(`INSERT INTO etl.pipeline_runs (pipeline_id, status, mode) VALUES ($1, 'RUNNING', $2) RETURNING *`, [pipeline.id, pipeline.mode], client)).rows[0]!;
     await q('UPDATE etl.pipeline_runs SET execution_name = $2 WHERE id = $1', [run.id, request.executionName], client);
     return run.id;

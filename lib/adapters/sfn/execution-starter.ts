@@ -1,10 +1,10 @@
 /**
- * Starts run executions through the Step Functions API: AWS, LocalStack or the local endpoint,
- * whichever `endpoint` points at (unset on AWS).
+ * Starts and describes run executions through the Step Functions API: AWS, LocalStack or the
+ * local endpoint, whichever `endpoint` points at (unset on AWS).
  */
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpstreamUnavailableError } from '../../core/errors.ts';
-import type { ExecutionInput, ExecutionStarter } from '../../core/ports.ts';
+import type { ExecutionInput, ExecutionStarter, ExecutionStatus } from '../../core/ports.ts';
 
 export interface SfnExecutionStarterOptions {
   stateMachineArn: string;
@@ -33,6 +33,17 @@ export function createSfnExecutionStarter(options: SfnExecutionStarterOptions): 
           if (existing.input && JSON.stringify(JSON.parse(existing.input)) === JSON.stringify(input)) return { executionArn };
         }
         throw new UpstreamUnavailableError(`Step Functions did not start execution ${name}: ${(error as Error).message}`, { cause: error });
+      }
+    },
+
+    async describe(executionArn: string) {
+      try {
+        const result = await client.send(new DescribeExecutionCommand({ executionArn }));
+        return { status: (result.status ?? 'RUNNING') as ExecutionStatus };
+      } catch (error) {
+        // An execution Step Functions no longer knows (expired, or a restarted local endpoint) runs nothing.
+        if (error instanceof ExecutionDoesNotExist) return { status: 'NOT_FOUND' as const };
+        throw new UpstreamUnavailableError(`Step Functions did not describe execution ${executionArn}: ${(error as Error).message}`, { cause: error });
       }
     },
   };

@@ -5,11 +5,14 @@
 import { NotFoundError, UpstreamUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { CheckpointRecord, ExecutionStarter, RunRecord, StateStore } from '../ports.ts';
+import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
 
 export interface RequestRunsDeps {
   store: StateStore;
   executions: ExecutionStarter;
   logger: Logger;
+  /** See stale-runs.ts; default 900. */
+  staleRunSeconds?: number;
 }
 
 export interface RunAccepted {
@@ -17,27 +20,43 @@ export interface RunAccepted {
   execution_arn: string;
   status: string;
   resumed: boolean;
+  /** The pipeline's stale active run was taken over by this request's execution. */
+  taken_over: boolean;
 }
 
 /** Execution names are unique per state machine: the run id plus its execution number. */
 export const executionNameFor = (runId: string, executionNumber: number) => `${runId}-e${executionNumber}`;
 
-export function createRequestRuns({ store, executions, logger }: RequestRunsDeps) {
+/**
+ * The name of the execution a request starts for `run`. A taken-over run may have lost an
+ * execution that never claimed it (so `executions` did not count it) under the next number:
+ * a random suffix keeps the takeover's name unused.
+ */
+export function requestedExecutionName(run: RunRecord, takenOver: boolean): string {
+  const name = executionNameFor(run.id, run.executions + 1);
+  return takenOver ? `${name}-t${Math.random().toString(36).slice(2, 8)}` : name;
+}
+
+export function createRequestRuns({ store, executions, logger, staleRunSeconds = DEFAULT_STALE_RUN_SECONDS }: RequestRunsDeps) {
+  const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds });
   return {
     /**
-     * Moves the pipeline to RUN_REQUESTED atomically (ConflictError when a run is active) and starts
-     * the execution. If the execution cannot be started, the run is failed with that reason, so the
-     * pipeline is never left waiting for an execution that does not exist.
+     * Moves the pipeline to RUN_REQUESTED atomically and starts the execution. When a run is active,
+     * answers ConflictError while its execution is alive, and takes the run over when it is stale
+     * (stale-runs.ts): same run, same cursor, a new owning execution. If the execution cannot be
+     * started, the run is failed with that reason, so the pipeline is never left waiting for an
+     * execution that does not exist.
      */
     async requestRun(pipelineId: string): Promise<RunAccepted> {
-      const { run, resumed } = await store.requestRun(pipelineId);
-      const name = executionNameFor(run.id, run.executions + 1);
-      await store.recordExecution(run.id, name, '');
+      const takeOver = await staleRuns.check(pipelineId);
+      const { run, resumed, takenOver = false } = await store.requestRun(pipelineId, { ...(takeOver ? { takeOver } : {}), nameExecution: requestedExecutionName });
+      const name = run.execution_name!;
+      if (takenOver) logger.warn('stale run taken over', { pipeline_id: pipelineId, run_id: run.id, reason: takeOver?.reason, previous_execution: takeOver?.executionName, execution: name });
       try {
         const { executionArn } = await executions.start(name, { pipeline_id: pipelineId, run_id: run.id });
         await store.startedExecution(run.id, name, executionArn);
-        logger.info('run requested', { pipeline_id: pipelineId, run_id: run.id, execution_arn: executionArn, resumed });
-        return { run_id: run.id, execution_arn: executionArn, status: 'RUN_REQUESTED', resumed };
+        logger.info('run requested', { pipeline_id: pipelineId, run_id: run.id, execution_arn: executionArn, resumed, taken_over: takenOver });
+        return { run_id: run.id, execution_arn: executionArn, status: 'RUN_REQUESTED', resumed, taken_over: takenOver };
       } catch (error) {
         const message = `the execution could not be started: ${(error as Error).message}`;
         logger.error('run request failed', { pipeline_id: pipelineId, run_id: run.id, error });

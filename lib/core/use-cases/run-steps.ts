@@ -3,11 +3,12 @@
  * retry policy; each step does the I/O of one transition and throws classified errors.
  * Every step receives `{ state, execution_name, execution_arn }` (see statemachines/).
  */
-import { InvalidDefinitionError, RunStateError, isRetryable } from '../errors.ts';
+import { ConflictError, InvalidDefinitionError, NotFoundError, RunStateError, isRetryable } from '../errors.ts';
 import { keysetColumns } from '../keyset.ts';
 import type { Logger } from '../logger.ts';
-import type { ExecutionStarter, SinkFactory, SourceReader, StateStore, TransformCompiler } from '../ports.ts';
+import type { ExecutionStarter, SinkFactory, SourceReader, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
 import { executionNameFor } from './request-runs.ts';
+import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
 
 export interface StepInput {
   state: Record<string, unknown>;
@@ -34,10 +35,13 @@ export interface RunStepsDeps {
   logger: Logger;
   /** Batches one execution runs before continuing as a new execution (history stays small). */
   batchesPerExecution: number;
+  /** See stale-runs.ts; default 900. */
+  staleRunSeconds?: number;
 }
 
 export function createRunSteps(deps: RunStepsDeps) {
   const { store, reader, sinks, transforms, executions, logger } = deps;
+  const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds: deps.staleRunSeconds ?? DEFAULT_STALE_RUN_SECONDS });
 
   const loop = (input: StepInput): LoopState => {
     const s = input.state;
@@ -47,6 +51,23 @@ export function createRunSteps(deps: RunStepsDeps) {
     return s as unknown as LoopState;
   };
 
+  /**
+   * An execution started outside the API (no run_id) adopts the pipeline's run. It may take over a
+   * stale active run, as a run request would; while the active run's execution is alive, the claim
+   * is refused. A retried StartRun of an execution that already adopted the run finds it its own.
+   */
+  async function adoption(pipelineId: string, executionName: string): Promise<{ runId: string | null; takeOver: TakeOver | null }> {
+    try {
+      const active = await store.activeRun(pipelineId);
+      if (active?.run && active.run.execution_name === executionName) return { runId: active.run.id, takeOver: null };
+      return { runId: null, takeOver: await staleRuns.check(pipelineId) };
+    } catch (error) {
+      // Domain errors never reach the state machine: for it, the run cannot start.
+      if (error instanceof ConflictError || error instanceof NotFoundError) throw new RunStateError(error.message, { cause: error });
+      throw error;
+    }
+  }
+
   return {
     /** Claims (or resumes, or continues) the run for this execution; prepares the sink. */
     async startRun(input: StepInput): Promise<LoopState> {
@@ -54,13 +75,16 @@ export function createRunSteps(deps: RunStepsDeps) {
       if (typeof pipeline_id !== 'string' || !pipeline_id) {
         throw new InvalidDefinitionError('execution input must be {"pipeline_id": "...", "run_id": "..." (optional)}');
       }
+      const { runId, takeOver } = typeof run_id === 'string' ? { runId: run_id, takeOver: null } : await adoption(pipeline_id, input.execution_name);
       const { run, pipeline, firstStart } = await store.claimRun({
         pipelineId: pipeline_id,
-        runId: typeof run_id === 'string' ? run_id : null,
+        runId,
         executionArn: input.execution_arn,
         executionName: input.execution_name,
         continued: continued === true,
+        ...(takeOver ? { takeOver } : {}),
       });
+      if (takeOver) logger.warn('stale run taken over', { pipeline_id, run_id: run.id, reason: takeOver.reason, previous_execution: takeOver.executionName, execution: input.execution_name });
       const log = logger.child({ pipeline_id, run_id: run.id, execution: input.execution_name });
       if (pipeline.mode === 'incremental' && run.horizon === null) {
         const horizon = await reader.horizon(pipeline.source.query, pipeline.source.incremental_key!);
@@ -99,6 +123,7 @@ export function createRunSteps(deps: RunStepsDeps) {
               rowsWritten: output.rows.length,
               rowsDropped: output.dropped,
               checkpoint: pipeline.mode === 'incremental',
+              executionName: input.execution_name,
             }),
           );
           log.info('batch committed', { rows_read: rows.length, rows_written: output.rows.length, rows_dropped: output.dropped, next_cursor: last, ms: Math.round(performance.now() - started) });
@@ -155,6 +180,8 @@ export function createRunSteps(deps: RunStepsDeps) {
       const next = executionNameFor(run.id, run.executions + 1);
       await store.handOver(run.id, input.execution_name, next);
       const { executionArn } = await executions.start(next, { pipeline_id: state.pipeline_id, run_id: run.id, continued: true });
+      // Recorded now rather than at the next claim, so the stale-run rule can ask about the new owner.
+      await store.startedExecution(run.id, next, executionArn);
       logger.info('run continues as a new execution', { pipeline_id: state.pipeline_id, run_id: run.id, next_execution: executionArn, batches: run.batches });
       return state;
     },

@@ -1,0 +1,236 @@
+/**
+ * Stuck runs and concurrent requests on the real state machine definition. A run whose execution
+ * died (stopped from outside, crashed, forgotten by the service) must not block its pipeline: the
+ * next request takes it over, and the dead execution, should it wake up, can no longer write.
+ * A live execution still answers 409, and concurrent requests start exactly one execution.
+ */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../lib/core/errors.ts';
+import { seedCatalogue } from '../../seeds/catalogue.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { filmDimFull, targetDiff } from '../support/film-dim.ts';
+import { sleep, startFaultHarness, type FaultHarness } from '../support/fault-harness.ts';
+
+const FILMS = 300;
+const EVERYTHING = { missing: 0, extra: 0, targetRows: FILMS, sourceRows: FILMS };
+const WRITE_WAITING = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO%film_dim%'`;
+
+describe('stuck runs and concurrent requests on the real state machine definition', () => {
+  let db: TestDatabase;
+  let harness: FaultHarness;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedCatalogue(db.pool, { films: FILMS });
+    harness = await startFaultHarness({ databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await harness.stop();
+    await db.drop();
+  });
+  beforeEach(async () => {
+    harness.clearIntercepts();
+    await db.pool.query('TRUNCATE analytics.film_dim, etl.pipelines CASCADE');
+  });
+
+  const slowBatches = (ms: number) =>
+    harness.intercept('runBatch', async (input, real) => {
+      await sleep(ms);
+      return await real(input);
+    });
+  const run = (pipelineId: string, runId: string) => harness.engine.runs.getRun(pipelineId, runId);
+  const lockTarget = async (): Promise<pg.PoolClient> => {
+    const locker = await db.pool.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE analytics.film_dim IN SHARE MODE');
+    return locker;
+  };
+  const unlock = async (locker: pg.PoolClient) => {
+    await locker.query('COMMIT');
+    locker.release();
+  };
+
+  it('takes over a run whose execution was stopped from outside; the stopped execution can no longer write', async () => {
+    const pipeline = await harness.engine.manage.create(filmDimFull(25));
+    let calls = 0;
+    let zombie: Promise<unknown> | undefined;
+    let locker: pg.PoolClient | undefined;
+    harness.intercept('runBatch', async (input, real) => {
+      calls += 1;
+      if (calls !== 3) return await real(input);
+      // The third batch waits inside its write transaction while the execution is stopped: the
+      // Lambda of a stopped execution keeps running, and will try to commit later.
+      locker = await lockTarget();
+      zombie = real(input);
+      return await zombie;
+    });
+    const first = await harness.engine.runs.requestRun(pipeline.id);
+    try {
+      await harness.until(async () => (await db.pool.query(WRITE_WAITING)).rowCount, 'the third batch to wait in its write');
+      await expect(harness.engine.runs.requestRun(pipeline.id)).rejects.toMatchObject({ name: 'ConflictError', message: expect.stringContaining('is running') as unknown });
+
+      await harness.stopExecution(first.execution_arn);
+      const stuck = await run(pipeline.id, first.run_id);
+      expect(stuck).toMatchObject({ status: 'RUNNING', batches: 2, execution_name: `${first.run_id}-e1` });
+      expect((await harness.engine.manage.get(pipeline.id)).status).toBe('RUNNING');
+
+      const second = await harness.engine.runs.requestRun(pipeline.id);
+      expect(second).toMatchObject({ run_id: first.run_id, resumed: true, taken_over: true, status: 'RUN_REQUESTED' });
+      expect(second.execution_arn).not.toBe(first.execution_arn);
+
+      // Every write path of the stopped execution is refused from now on.
+      const old = { name: stuck.execution_name!, arn: first.execution_arn };
+      const state = { pipeline_id: pipeline.id, run_id: first.run_id, batches_in_execution: 2, batches_per_execution: 500, done: false, pause_requested: false };
+      const refused = { name: 'RunStateError' };
+      await expect(harness.engine.steps.runBatch({ state, execution_name: old.name, execution_arn: old.arn })).rejects.toMatchObject(refused);
+      await expect(harness.engine.store.claimRun({ pipelineId: pipeline.id, runId: first.run_id, executionName: old.name, executionArn: old.arn, continued: false })).rejects.toMatchObject(refused);
+      await expect(
+        harness.engine.store.advance(null, { runId: first.run_id, pipelineId: pipeline.id, from: stuck.cursor, to: ['x'], rowsRead: 1, rowsWritten: 1, rowsDropped: 0, checkpoint: false, executionName: old.name }),
+      ).rejects.toMatchObject(refused);
+      await expect(harness.engine.store.handOver(first.run_id, old.name, `${first.run_id}-e9`)).rejects.toMatchObject(refused);
+      await expect(harness.engine.store.pauseRun(first.run_id, old.name)).rejects.toMatchObject(refused);
+      await expect(harness.engine.store.completeRun(first.run_id, old.name)).rejects.toMatchObject(refused);
+      await expect(harness.engine.store.failRun(first.run_id, old.name, { name: 'X', message: 'x' })).rejects.toMatchObject(refused);
+    } finally {
+      if (locker) await unlock(locker);
+    }
+    // Released, the stopped execution's batch reaches its commit and is rolled back with it.
+    await expect(zombie).rejects.toMatchObject({ name: 'RunStateError', message: expect.stringContaining('not committed') as unknown });
+
+    const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, rows_written: FILMS, batches: FILMS / 25, executions: 2, error: null });
+    expect((await harness.executionsOf(first.run_id)).map((e) => e.status).sort()).toEqual(['ABORTED', 'SUCCEEDED']);
+    expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
+  });
+
+  it('resumes a paused run whose resuming execution was stopped before it claimed the run', async () => {
+    const pipeline = await harness.engine.manage.create(filmDimFull(25));
+    slowBatches(10);
+    const first = await harness.engine.runs.requestRun(pipeline.id);
+    await harness.until(async () => (await run(pipeline.id, first.run_id)).batches >= 2, 'two committed batches');
+    await harness.engine.runs.requestPause(pipeline.id);
+    await harness.waitForRun(pipeline.id, first.run_id, ['PAUSED']);
+
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let zombie: Promise<unknown> | undefined;
+    let starts = 0;
+    harness.intercept('startRun', async (input, real) => {
+      starts += 1;
+      if (starts !== 1) return await real(input);
+      await gate;
+      zombie = real(input);
+      return await zombie;
+    });
+    const second = await harness.engine.runs.requestRun(pipeline.id);
+    expect(second).toMatchObject({ run_id: first.run_id, resumed: true, taken_over: false });
+    await harness.stopExecution(second.execution_arn);
+    expect(await run(pipeline.id, first.run_id)).toMatchObject({ status: 'PAUSED' });
+    expect((await harness.engine.manage.get(pipeline.id)).status).toBe('RUN_REQUESTED');
+
+    const third = await harness.engine.runs.requestRun(pipeline.id);
+    expect(third).toMatchObject({ run_id: first.run_id, resumed: true, taken_over: true });
+    release();
+    await harness.until(async () => zombie !== undefined, 'the stopped StartRun to go on');
+    await expect(zombie).rejects.toMatchObject({ name: 'RunStateError' });
+
+    const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, batches: FILMS / 25, executions: 2 });
+    expect(await harness.engine.runs.listRuns(pipeline.id)).toHaveLength(1);
+    expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
+  });
+
+  it('an execution started from outside without run_id is refused while the run lives, and takes it over once stale', async () => {
+    const pipeline = await harness.engine.manage.create(filmDimFull(25));
+    slowBatches(10);
+    const first = await harness.engine.runs.requestRun(pipeline.id);
+    await harness.until(async () => (await run(pipeline.id, first.run_id)).batches >= 1, 'a committed batch');
+    const startOutside = async (name: string) =>
+      (await harness.sfn.send(new StartExecutionCommand({ stateMachineArn: harness.stateMachineArn, name, input: JSON.stringify({ pipeline_id: pipeline.id }) }))).executionArn!;
+
+    const refused = await startOutside(`outside-1-${pipeline.id}`);
+    await harness.until(async () => (await harness.executionsOf('outside-1')).find((e) => e.executionArn === refused && e.status === 'FAILED'), 'the outside execution to fail');
+    expect((await run(pipeline.id, first.run_id)).status).toBe('RUNNING');
+
+    await harness.stopExecution(first.execution_arn);
+    const adopted = await startOutside(`outside-2-${pipeline.id}`);
+    const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', execution_arn: adopted, rows_read: FILMS, batches: FILMS / 25 });
+    expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
+  });
+
+  it('judges a run with no execution to ask about by its heartbeat: 409 until STALE_RUN_SECONDS, then taken over', async () => {
+    const pipeline = await harness.engine.manage.create(filmDimFull(50));
+    // A request that committed but crashed before StartExecution: nothing will ever claim the run.
+    const { run: orphan } = await harness.engine.store.requestRun(pipeline.id);
+    await expect(harness.engine.runs.requestRun(pipeline.id)).rejects.toBeInstanceOf(ConflictError);
+
+    await db.pool.query(`UPDATE etl.pipeline_runs SET heartbeat_at = now() - interval '16 minutes' WHERE id = $1`, [orphan.id]);
+    const accepted = await harness.engine.runs.requestRun(pipeline.id);
+    expect(accepted).toMatchObject({ run_id: orphan.id, taken_over: true });
+    const done = await harness.waitForRun(pipeline.id, orphan.id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, executions: 1 });
+    expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
+  });
+
+  it('takes over at once a run whose execution Step Functions does not know (a restarted local endpoint)', async () => {
+    const pipeline = await harness.engine.manage.create(filmDimFull(50));
+    const { run: orphan } = await harness.engine.store.requestRun(pipeline.id);
+    const ghost = `${orphan.id}-e1`;
+    await harness.engine.store.recordExecution(orphan.id, ghost, `${harness.stateMachineArn.replace(':stateMachine:', ':execution:')}:${ghost}`);
+    const accepted = await harness.engine.runs.requestRun(pipeline.id);
+    expect(accepted).toMatchObject({ run_id: orphan.id, taken_over: true });
+    expect(accepted.execution_arn.endsWith(`:${ghost}`)).toBe(false);
+    const done = await harness.waitForRun(pipeline.id, orphan.id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS });
+  });
+
+  it('starts exactly one execution for 20 concurrent run requests; the other 19 get 409', async () => {
+    const pipeline = await harness.engine.manage.create(filmDimFull(25));
+    slowBatches(5);
+    const before = (await harness.executionsOf('')).length;
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => harness.engine.runs.requestRun(pipeline.id)));
+    const accepted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const rejected = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    expect(accepted).toHaveLength(1);
+    expect(rejected).toHaveLength(19);
+    for (const error of rejected) expect(error).toBeInstanceOf(ConflictError);
+    expect((await harness.executionsOf('')).length - before).toBe(1);
+    expect(await harness.executionsOf(accepted[0]!.run_id)).toHaveLength(1);
+
+    const done = await harness.waitForRun(pipeline.id, accepted[0]!.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, executions: 1 });
+    expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
+  });
+
+  it('lets exactly one of 20 concurrent requests take over a stale run, and one of 20 resume a paused one', async () => {
+    const pipeline = await harness.engine.manage.create(filmDimFull(25));
+    slowBatches(5);
+    const first = await harness.engine.runs.requestRun(pipeline.id);
+    await harness.until(async () => (await run(pipeline.id, first.run_id)).batches >= 1, 'a committed batch');
+    await harness.stopExecution(first.execution_arn);
+
+    const race = async () => {
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => harness.engine.runs.requestRun(pipeline.id)));
+      const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
+      expect(winners).toHaveLength(1);
+      return winners[0]!;
+    };
+    const takeover = await race();
+    expect(takeover).toMatchObject({ run_id: first.run_id, taken_over: true });
+    expect(await harness.executionsOf(first.run_id)).toHaveLength(2);
+
+    await harness.until(async () => (await run(pipeline.id, first.run_id)).batches >= 3, 'three committed batches');
+    await harness.engine.runs.requestPause(pipeline.id);
+    await harness.waitForRun(pipeline.id, first.run_id, ['PAUSED']);
+    const resume = await race();
+    expect(resume).toMatchObject({ run_id: first.run_id, resumed: true, taken_over: false });
+    expect(await harness.executionsOf(first.run_id)).toHaveLength(3);
+
+    const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, batches: FILMS / 25 });
+    expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
+  });
+});

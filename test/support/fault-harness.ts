@@ -1,0 +1,166 @@
+/**
+ * The run harness of run-harness.ts with the knobs fault tests need: paced retries, a short
+ * RunBatch TimeoutSeconds (edited into the loaded definition, the file is not touched), a small
+ * stale-run threshold, a Step Functions client on the endpoint, and waits that survive the
+ * database connections being terminated under them.
+ */
+import path from 'node:path';
+import { ListExecutionsCommand, SFNClient, StopExecutionCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import pg from 'pg';
+import { createSfnExecutionStarter } from '../../lib/adapters/sfn/execution-starter.ts';
+import { ConnectionLostError } from '../../lib/core/errors.ts';
+import { silentLogger } from '../../lib/core/logger.ts';
+import type { RunRecord } from '../../lib/core/ports.ts';
+import type { LoopState, StepInput } from '../../lib/core/use-cases/run-steps.ts';
+import { loadDefinitionFile, startLocalSfnEndpoint } from '../../lib/local/sfn-endpoint/index.ts';
+import { createEngine, type Engine } from '../../lib/runtime/engine.ts';
+import { createTransformCompiler } from '../../lib/transforms/index.ts';
+import { STEP_KEYS, type StepKey } from './run-harness.ts';
+
+export type StepWrapper = (input: StepInput, real: (input: StepInput) => Promise<unknown>) => Promise<unknown>;
+
+export interface FaultHarnessOptions {
+  databaseUrl: string;
+  batchesPerExecution?: number;
+  /** Milliseconds between retries of every Task (run-harness.ts uses 0). */
+  retryIntervalMs?: number;
+  /** RunBatch TimeoutSeconds in place of the definition's 300. */
+  runBatchTimeoutSeconds?: number;
+  staleRunSeconds?: number;
+}
+
+export interface FaultHarness {
+  engine: Engine;
+  pool: pg.Pool;
+  sfn: SFNClient;
+  stateMachineArn: string;
+  /** Replace a step for fault injection; call the real one through `real`. */
+  intercept(step: StepKey, wrapper: StepWrapper): void;
+  clearIntercepts(): void;
+  runToEnd(pipelineId: string, timeoutMs?: number): Promise<RunRecord>;
+  /** Waits until the run has one of `statuses` and the pipeline is no longer active. */
+  waitForRun(pipelineId: string, runId: string, statuses: string[], timeoutMs?: number): Promise<RunRecord>;
+  /** Waits until `probe` answers a truthy value (probes that lose their connection are retried). */
+  until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs?: number): Promise<T>;
+  /** Executions of the run's (execution names start with the run id), newest first. */
+  executionsOf(runId: string): Promise<ExecutionListItem[]>;
+  stopExecution(executionArn: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A seeded PRNG (mulberry32): fault timings that are random but reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An error with the name Step Functions or the Lambda service would report (Retry matches on it). */
+export function serviceError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** The loop state a RunBatch returns. */
+export const loopState = (result: unknown) => result as LoopState;
+
+export async function startFaultHarness(options: FaultHarnessOptions): Promise<FaultHarness> {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, options: '-c TimeZone=UTC' });
+  pool.on('error', () => undefined); // terminated idle connections are expected here
+  const wrappers = new Map<StepKey, StepWrapper>();
+  const bound: { engine?: Engine } = {};
+  const taskHandlers = Object.fromEntries(
+    STEP_KEYS.map((key) => [
+      key,
+      (input: unknown) => {
+        const real = (i: StepInput): Promise<unknown> => bound.engine!.steps[key](i);
+        const wrapper = wrappers.get(key);
+        return wrapper ? wrapper(input as StepInput, real) : real(input as StepInput);
+      },
+    ]),
+  );
+  const definition = (await loadDefinitionFile(path.resolve('statemachines/run-pipeline.asl.json'))) as { States: Record<string, Record<string, unknown>> };
+  if (options.runBatchTimeoutSeconds !== undefined) definition.States.RunBatch!.TimeoutSeconds = options.runBatchTimeoutSeconds;
+  const interval = options.retryIntervalMs ?? 0;
+  const endpoint = await startLocalSfnEndpoint({
+    port: 0,
+    stateMachines: [{ name: 'etl-fault-run-pipeline', definition, taskHandlers }],
+    retryIntervalOverrides: Object.fromEntries(['StartRun', 'RunBatch', 'CompleteRun', 'PauseRun', 'FailRun', 'ContinueAsNew'].map((state) => [state, interval])),
+  });
+  const stateMachineArn = endpoint.stateMachineArn('etl-fault-run-pipeline');
+  const engine = (bound.engine = createEngine({
+    pool,
+    executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
+    transforms: createTransformCompiler(),
+    logger: silentLogger,
+    statementTimeoutMs: 30_000,
+    batchesPerExecution: options.batchesPerExecution ?? 500,
+    searchSinks: {
+      forTarget() {
+        throw new Error('fault tests write to PostgreSQL only');
+      },
+    },
+    staleRunSeconds: options.staleRunSeconds,
+  }));
+  const sfn = new SFNClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+
+  async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const value = await probe();
+        if (value) return value;
+      } catch (error) {
+        if (!(error instanceof ConnectionLostError)) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await sleep(10);
+    }
+  }
+
+  const waitForRun = (pipelineId: string, runId: string, statuses: string[], timeoutMs = 30_000) =>
+    until(
+      async () => {
+        const run = await engine.runs.getRun(pipelineId, runId);
+        const pipeline = await engine.manage.get(pipelineId);
+        return statuses.includes(run.status) && !['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED'].includes(pipeline.status) && run;
+      },
+      `run ${runId} to reach ${statuses.join('/')}`,
+      timeoutMs,
+    );
+
+  return {
+    engine,
+    pool,
+    sfn,
+    stateMachineArn,
+    intercept: (step, wrapper) => wrappers.set(step, wrapper),
+    clearIntercepts: () => wrappers.clear(),
+    waitForRun,
+    until,
+    async runToEnd(pipelineId, timeoutMs) {
+      const accepted = await engine.runs.requestRun(pipelineId);
+      return await waitForRun(pipelineId, accepted.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED'], timeoutMs);
+    },
+    async executionsOf(runId) {
+      const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1000 }));
+      return executions.filter((e) => e.name?.startsWith(runId));
+    },
+    async stopExecution(executionArn) {
+      await sfn.send(new StopExecutionCommand({ executionArn, error: 'Operator.Stopped', cause: 'stopped from outside by a test' }));
+    },
+    async stop() {
+      sfn.destroy();
+      await endpoint.stop();
+      await pool.end();
+    },
+  };
+}
