@@ -1,24 +1,16 @@
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestDatabase } from '../support/database.ts';
+import { useSeededHarness } from '../support/seeded-harness.ts';
 import { filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim.ts';
-import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
+import type { RunHarness } from '../support/run-harness.ts';
 
 describe('incremental and idempotency guarantees', () => {
+  const fixture = useSeededHarness({ films: 300 });
   let db: TestDatabase;
   let harness: RunHarness;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedCatalogue(db.pool, { films: 300 });
-    harness = await startRunHarness({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await harness.stop();
-    await db.drop();
-  });
-  beforeEach(async () => {
-    await db.pool.query('TRUNCATE analytics.film_dim, etl.pipelines CASCADE');
+  beforeAll(() => {
+    ({ db, harness } = fixture);
   });
 
   it('loads every one of many rows sharing one incremental_key value across batch boundaries, once', async () => {
@@ -89,7 +81,7 @@ describe('incremental and idempotency guarantees', () => {
       expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: 300, rows_written: 300, batches: 8, retries: 0 });
       expect(await targetDiff(db.pool)).toEqual({ missing: 0, extra: 0, targetRows: 300, sourceRows: 300 });
     } finally {
-      harness.intercept('runBatch', (input, real) => real(input));
+      harness.clearIntercepts();
     }
   });
 });

@@ -3,43 +3,28 @@
  * cursor saved, the next run request resumes the same run in a new execution, and no row is read
  * twice however often that happens.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../lib/core/errors.ts';
-import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import type { TestDatabase } from '../support/database.ts';
+import { useSeededHarness } from '../support/seeded-harness.ts';
 import { filmDimFull, targetDiff } from '../support/film-dim.ts';
-import { loopState, seededRandom, sleep, startFaultHarness, type FaultHarness } from '../support/fault-harness.ts';
+import { loopState, seededRandom, sleep, type FaultHarness } from '../support/fault-harness.ts';
 
 const FILMS = 600;
 const EVERYTHING = { missing: 0, extra: 0, targetRows: FILMS, sourceRows: FILMS };
 
 describe('pause and resume on the real state machine definition', () => {
+  const fixture = useSeededHarness({ films: FILMS });
   let db: TestDatabase;
   let harness: FaultHarness;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedCatalogue(db.pool, { films: FILMS });
-    harness = await startFaultHarness({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await harness.stop();
-    await db.drop();
-  });
-  beforeEach(async () => {
-    harness.clearIntercepts();
-    await db.pool.query('TRUNCATE analytics.film_dim, etl.pipelines CASCADE');
+  beforeAll(() => {
+    ({ db, harness } = fixture);
   });
 
-  /** Batches slow enough for a pause request to land mid-run. */
-  const slowBatches = (ms: number) =>
-    harness.intercept('runBatch', async (input, real) => {
-      await sleep(ms);
-      return await real(input);
-    });
 
   it('pauses between batches with the cursor saved; the next request resumes the same run in a new execution', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(50));
-    slowBatches(15);
+    harness.delayBatches(15);
     const first = await harness.engine.runs.requestRun(pipeline.id);
     await harness.until(async () => (await harness.engine.runs.getRun(pipeline.id, first.run_id)).batches >= 2, 'two committed batches');
     await expect(harness.engine.runs.requestPause(pipeline.id)).resolves.toEqual({ status: 'PAUSE_REQUESTED' });
@@ -94,7 +79,7 @@ describe('pause and resume on the real state machine definition', () => {
   it('survives 20 pause/resume cycles at random moments: one run, each row read once', async () => {
     const random = seededRandom(20_240_611);
     const pipeline = await harness.engine.manage.create(filmDimFull(5)); // 120 batches
-    slowBatches(4);
+    harness.delayBatches(4);
     const first = await harness.engine.runs.requestRun(pipeline.id);
     const executionArns = new Set([first.execution_arn]);
     for (let cycle = 0; cycle < 20; cycle += 1) {

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestDatabase } from '../support/database.ts';
+import { useSeededHarness } from '../support/seeded-harness.ts';
 import { filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
 
 describe('pipeline runs on the real state machine definition', () => {
+  const fixture = useSeededHarness({ films: 500 });
   let db: TestDatabase;
   let harness: RunHarness;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedCatalogue(db.pool, { films: 500 });
-    harness = await startRunHarness({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await harness.stop();
-    await db.drop();
-  });
-  beforeEach(async () => {
-    await db.pool.query('TRUNCATE analytics.film_dim, etl.pipelines CASCADE');
+  beforeAll(() => {
+    ({ db, harness } = fixture);
   });
 
   it('full load: the target equals the source, with run metrics', async () => {

@@ -4,12 +4,12 @@
  * database dropping every connection. Each run must end with the target equal to the source, no
  * row written twice, and metrics that count each source row once.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { ConnectionLostError, RejectedRowError } from '../../lib/core/errors.ts';
 import type { StepInput } from '../../lib/core/use-cases/run-steps.ts';
-import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import type { TestDatabase } from '../support/database.ts';
+import { useSeededHarness } from '../support/seeded-harness.ts';
 import { FILM_DIM_QUERY, filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim.ts';
 import { loopState, serviceError, sleep, startFaultHarness, type FaultHarness } from '../support/fault-harness.ts';
 
@@ -33,22 +33,13 @@ const TERMINATE_DURING_READ = `
   WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND EXISTS (SELECT 1 FROM sleeper)`;
 
 describe('run faults on the real state machine definition', () => {
+  // Paced retries (the definition's backoff is seconds long): a fault that heals within a few
+  // hundred milliseconds is retried through; one that does not exhausts MaxAttempts quickly.
+  const fixture = useSeededHarness({ films: FILMS, retryIntervalMs: 40 });
   let db: TestDatabase;
   let harness: FaultHarness;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedCatalogue(db.pool, { films: FILMS });
-    // Paced retries (the definition's backoff is seconds long): a fault that heals within a few
-    // hundred milliseconds is retried through; one that does not exhausts MaxAttempts quickly.
-    harness = await startFaultHarness({ databaseUrl: db.url, retryIntervalMs: 40 });
-  });
-  afterAll(async () => {
-    await harness.stop();
-    await db.drop();
-  });
-  beforeEach(async () => {
-    harness.clearIntercepts();
-    await db.pool.query('TRUNCATE analytics.film_dim, etl.pipelines CASCADE');
+  beforeAll(() => {
+    ({ db, harness } = fixture);
   });
 
   /** The fault strikes after the attempt began, as a connection lost mid-read would. */

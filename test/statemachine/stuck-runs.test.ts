@@ -6,39 +6,25 @@
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/core/errors.ts';
-import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import type { TestDatabase } from '../support/database.ts';
+import { useSeededHarness } from '../support/seeded-harness.ts';
 import { filmDimFull, targetDiff } from '../support/film-dim.ts';
-import { sleep, startFaultHarness, type FaultHarness } from '../support/fault-harness.ts';
+import type { FaultHarness } from '../support/fault-harness.ts';
 
 const FILMS = 300;
 const EVERYTHING = { missing: 0, extra: 0, targetRows: FILMS, sourceRows: FILMS };
 const WRITE_WAITING = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO%film_dim%'`;
 
 describe('stuck runs and concurrent requests on the real state machine definition', () => {
+  const fixture = useSeededHarness({ films: FILMS });
   let db: TestDatabase;
   let harness: FaultHarness;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedCatalogue(db.pool, { films: FILMS });
-    harness = await startFaultHarness({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await harness.stop();
-    await db.drop();
-  });
-  beforeEach(async () => {
-    harness.clearIntercepts();
-    await db.pool.query('TRUNCATE analytics.film_dim, etl.pipelines CASCADE');
+  beforeAll(() => {
+    ({ db, harness } = fixture);
   });
 
-  const slowBatches = (ms: number) =>
-    harness.intercept('runBatch', async (input, real) => {
-      await sleep(ms);
-      return await real(input);
-    });
   const run = (pipelineId: string, runId: string) => harness.engine.runs.getRun(pipelineId, runId);
   const lockTarget = async (): Promise<pg.PoolClient> => {
     const locker = await db.pool.connect();
@@ -106,7 +92,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
   it('resumes a paused run whose resuming execution was stopped before it claimed the run', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
-    slowBatches(10);
+    harness.delayBatches(10);
     const first = await harness.engine.runs.requestRun(pipeline.id);
     await harness.until(async () => (await run(pipeline.id, first.run_id)).batches >= 2, 'two committed batches');
     await harness.engine.runs.requestPause(pipeline.id);
@@ -143,7 +129,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
   it('an execution started from outside without run_id is refused while the run lives, and takes it over once stale', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
-    slowBatches(10);
+    harness.delayBatches(10);
     const first = await harness.engine.runs.requestRun(pipeline.id);
     await harness.until(async () => (await run(pipeline.id, first.run_id)).batches >= 1, 'a committed batch');
     const startOutside = async (name: string) =>
@@ -188,7 +174,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
   it('starts exactly one execution for 20 concurrent run requests; the other 19 get 409', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
-    slowBatches(5);
+    harness.delayBatches(5);
     const before = (await harness.executionsOf('')).length;
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => harness.engine.runs.requestRun(pipeline.id)));
     const accepted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -206,7 +192,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
   it('lets exactly one of 20 concurrent requests take over a stale run, and one of 20 resume a paused one', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
-    slowBatches(5);
+    harness.delayBatches(5);
     const first = await harness.engine.runs.requestRun(pipeline.id);
     await harness.until(async () => (await run(pipeline.id, first.run_id)).batches >= 1, 'a committed batch');
     await harness.stopExecution(first.execution_arn);

@@ -42,6 +42,8 @@ export interface RunHarness {
   /** Replace a step for fault injection; call the real one through `real`. */
   intercept(step: StepKey, wrapper: StepWrapper): void;
   clearIntercepts(): void;
+  /** Slows every RunBatch by `ms`, so that a pause or a stop can land mid-run. */
+  delayBatches(ms: number): void;
   /** Requests a run through the use-case (as the HTTP handler does) and waits until it ends or pauses. */
   runToEnd(pipelineId: string, timeoutMs?: number): Promise<RunRecord>;
   /** Waits until the run has one of `statuses` and the pipeline is no longer active. */
@@ -129,6 +131,11 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
     stateMachineArn,
     intercept: (step, wrapper) => wrappers.set(step, wrapper),
     clearIntercepts: () => wrappers.clear(),
+    delayBatches: (ms) =>
+      wrappers.set('runBatch', async (input, real) => {
+        await sleep(ms);
+        return await real(input);
+      }),
     waitForRun,
     until,
     async runToEnd(pipelineId, timeoutMs) {
