@@ -18,7 +18,3 @@ export function keysetColumns(definition: Pick<PipelineDefinition, 'mode' | 'sou
   return target.type === 'postgres' ? [...target.key] : [target.id_field];
 }
 
-export function sameCursor(a: Cursor | null, b: Cursor | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((value, i) => value === b[i]);
-}

@@ -138,8 +138,6 @@ export interface ClaimRequest {
   runId: string | null;
   executionArn: string | null;
   executionName: string | null;
-  /** The execution continues a run whose previous execution ended by ContinueAsNew. */
-  continued: boolean;
   /**
    * For an execution started without run_id while the pipeline has a stale active run: take that
    * run over (see TakeOver). Without it, an active pipeline refuses the claim.

@@ -70,7 +70,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
       const state = { pipeline_id: pipeline.id, run_id: first.run_id, batches_in_execution: 2, batches_per_execution: 500, done: false, pause_requested: false };
       const refused = { name: 'RunStateError' };
       await expect(harness.engine.steps.runBatch({ state, execution_name: old.name, execution_arn: old.arn })).rejects.toMatchObject(refused);
-      await expect(harness.engine.store.claimRun({ pipelineId: pipeline.id, runId: first.run_id, executionName: old.name, executionArn: old.arn, continued: false })).rejects.toMatchObject(refused);
+      await expect(harness.engine.store.claimRun({ pipelineId: pipeline.id, runId: first.run_id, executionName: old.name, executionArn: old.arn })).rejects.toMatchObject(refused);
       await expect(
         harness.engine.store.advance(null, { runId: first.run_id, pipelineId: pipeline.id, from: stuck.cursor, to: ['x'], rowsRead: 1, rowsWritten: 1, rowsDropped: 0, checkpoint: false, executionName: old.name }),
       ).rejects.toMatchObject(refused);

@@ -73,7 +73,3 @@ export function createSearchSinkFactory(config: SearchSinkFactoryConfig): Search
   };
 }
 
-/** For a lead's composite factory: true when this factory handles the target. */
-export function isSearchTarget(target: TargetDefinition): target is Extract<TargetDefinition, { type: SearchFlavour }> {
-  return target.type === 'elasticsearch' || target.type === 'opensearch';
-}

@@ -71,7 +71,7 @@ export function createRunSteps(deps: RunStepsDeps) {
   return {
     /** Claims (or resumes, or continues) the run for this execution; prepares the sink. */
     async startRun(input: StepInput): Promise<LoopState> {
-      const { pipeline_id, run_id, continued } = input.state;
+      const { pipeline_id, run_id } = input.state;
       if (typeof pipeline_id !== 'string' || !pipeline_id) {
         throw new InvalidDefinitionError('execution input must be {"pipeline_id": "...", "run_id": "..." (optional)}');
       }
@@ -81,7 +81,6 @@ export function createRunSteps(deps: RunStepsDeps) {
         runId,
         executionArn: input.execution_arn,
         executionName: input.execution_name,
-        continued: continued === true,
         ...(takeOver ? { takeOver } : {}),
       });
       if (takeOver) logger.warn('stale run taken over', { pipeline_id, run_id: run.id, reason: takeOver.reason, previous_execution: takeOver.executionName, execution: input.execution_name });
