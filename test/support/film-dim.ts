@@ -14,7 +14,7 @@ type SeedBody = PipelineBody & { source: { query: string; incremental_key?: stri
 function onDefaultConnection(body: PipelineBody): SeedBody {
   const { connection: _source, ...source } = body.source as SeedBody['source'] & { connection?: string };
   const { connection: _target, ...target } = body.target as Record<string, unknown>;
-  return { ...body, source, target } as SeedBody;
+  return { ...body, source, target };
 }
 
 export const filmDimFull = (batchSize = 100): SeedBody => ({ ...onDefaultConnection(full), batch_size: batchSize });
