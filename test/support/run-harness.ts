@@ -37,6 +37,8 @@ export interface RunHarnessOptions {
   connections?: Record<string, string>;
   /** Statement timeout of source reads (default 30 s). */
   sourceStatementTimeoutMs?: number;
+  /** Sessions per connection's read pool (default 2); 1 makes every read reuse one session. */
+  readPoolSize?: number;
 }
 
 export interface RunHarness {
@@ -96,7 +98,7 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
     stateUrl: options.databaseUrl,
     named: options.connections ?? {},
     readStatementTimeoutMs: options.sourceStatementTimeoutMs ?? 30_000,
-    sizes: { state: 10 },
+    sizes: { state: 10, ...(options.readPoolSize ? { read: options.readPoolSize } : {}) },
     onIdleError: () => undefined, // terminated idle connections are expected here
   });
   const engine = (bound.engine = createEngine({

@@ -60,6 +60,7 @@ export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptio
         const nulls = cursors.some((cursor) => cursor.some((value) => value === null));
         // Rows with a NULL key never satisfy the keyset filter: count them when they show up and
         // at the end of the read, where nothing else would notice them.
+        // (The count starts from a fresh session state: the page query may have changed its own.)
         const nullCounts = nulls || done ? await countNullKeys(client, body, request.keyset) : null;
         return { rows, cursors, done, nullCounts };
       });
@@ -106,7 +107,7 @@ export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptio
  * simple protocol, which runs several `;`-separated statements; `queryMode: 'extended'` forces the
  * extended protocol, which accepts exactly one. (@types/pg does not declare the option yet.)
  */
-function oneStatement(text: string, values: unknown[] = []): pg.QueryConfig {
+export function oneStatement(text: string, values: unknown[] = []): pg.QueryConfig {
   return { text, values, types: sourceTypes, queryMode: 'extended' } as pg.QueryConfig;
 }
 
@@ -158,6 +159,7 @@ function splitKeys(records: Row[], keyCount: number): { rows: Row[]; cursors: (s
 }
 
 async function countNullKeys(client: pg.PoolClient, body: string, keyset: string[]): Promise<number[]> {
+  await client.query('DISCARD ALL');
   const columns = keyset.map((c) => `src.${quoteIdent(c)}`);
   const counts = columns.map((c, i) => `count(*) FILTER (WHERE ${c} IS NULL) AS n${i}`).join(', ');
   const result = await client.query(oneStatement(`SELECT ${counts} FROM (\n${body}\n) AS src WHERE ${columns.map((c) => `${c} IS NULL`).join(' OR ')}`));
