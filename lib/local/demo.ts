@@ -13,7 +13,7 @@ import { localConfig } from './local-config.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 import { scenarioSearch } from './demo-search.ts';
 
-const DEMO_PIPELINES = ['film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search'];
+const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search'];
 
 async function main(): Promise<number> {
   const apiUrl = localConfig.apiUrl;
@@ -34,6 +34,7 @@ async function main(): Promise<number> {
   const checks = new DemoChecks();
   try {
     await cleanUp(api, db);
+    await scenarioConnections(api, checks);
     await scenarioFullLoad(api, db, checks);
     await scenarioIncremental(api, db, checks);
     await scenarioTasks(api, db, checks);
@@ -79,6 +80,17 @@ const targetCount = (_db: pg.Pool) => count(warehouse, 'SELECT count(*) AS n FRO
 async function runAndWait(api: ApiClient, id: string) {
   const accepted = await api.run(id);
   return await api.waitForRun(id, accepted.run_id);
+}
+
+async function scenarioConnections(api: ApiClient, checks: DemoChecks): Promise<void> {
+  checks.scenario('0. Connections: the catalogue through a read-only role, the target in its own database');
+  const connections = await api.connections();
+  const named = (name: string) => connections.find((c) => c.name === name);
+  checks.expect('catalogue and warehouse are listed and answer', named('catalogue')?.ok === true && named('warehouse')?.ok === true, connections.map((c) => `${c.name}=${c.ok ? 'ok' : 'down'} ${c.user}@${c.host}/${c.database}`).join(', '));
+  checks.expect('the target database is another one than the catalogue', named('warehouse')?.database === 'warehouse' && named('catalogue')?.database !== 'warehouse', `warehouse: ${named('warehouse')?.database}, catalogue: ${named('catalogue')?.database}`);
+  const snoop = await api.createPipeline({ name: 'film_dim_snoop', mode: 'full', batch_size: 10, source: { connection: 'catalogue', query: 'SELECT id AS film_id, name AS title FROM etl.pipelines' }, target: { connection: 'warehouse', type: 'postgres', table: 'analytics.film_dim', key: ['film_id'] } });
+  const run = await runAndWait(api, snoop.id);
+  checks.expect("a pipeline reading the platform's own etl schema through catalogue is refused", run.status === 'FAILED' && /permission denied/.test(run.error?.message ?? ''), `${run.status}: ${run.error?.message ?? ''}`);
 }
 
 async function scenarioFullLoad(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
