@@ -7,7 +7,9 @@ import { ValidationError } from './errors.ts';
 import { inspectSql } from './sql-text.ts';
 
 export const MAX_BATCH_SIZE = 50_000;
-export const DEFAULT_BATCH_SIZE = 500;
+/** A pipeline that gives no batch_size is sized by time (batch-sizing.ts); GET shows "auto". */
+export const AUTO_BATCH_SIZE = 'auto';
+export type BatchSize = number | typeof AUTO_BATCH_SIZE;
 
 export const pipelineStatuses = ['IDLE', 'RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED', 'PAUSED', 'SUCCEEDED', 'FAILED'] as const;
 export type PipelineStatus = (typeof pipelineStatuses)[number];
@@ -57,6 +59,12 @@ const postgresTarget = z.strictObject({
   }),
   key: z.array(identifier).min(1, 'must name at least one column').max(8),
   connection: connectionName.optional(),
+  /**
+   * When source and target share a connection, a batch runs as one INSERT ... SELECT inside the
+   * database, the query in the target's writing transaction (docs/SECURITY.md "Pushdown"). false
+   * keeps the query on a read-only session (the rows then travel by COPY). Default true.
+   */
+  pushdown: z.boolean().optional(),
 });
 
 const searchTarget = z.strictObject({
@@ -96,16 +104,19 @@ export const taskSchema = z.discriminatedUnion('type', [
 ]);
 
 const modeSchema = z.enum(['full', 'incremental']);
-const batchSizeSchema = z
-  .number({ error: 'must be a number' })
-  .int('must be an integer')
-  .min(1, 'must be at least 1')
-  .max(MAX_BATCH_SIZE, `must be at most ${MAX_BATCH_SIZE}`);
+const batchSizeSchema = z.union([
+  z.literal(AUTO_BATCH_SIZE),
+  z
+    .number({ error: `must be a number or "${AUTO_BATCH_SIZE}"` })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(MAX_BATCH_SIZE, `must be at most ${MAX_BATCH_SIZE}`),
+]);
 
 const createSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, "_", "-" or "."'),
   mode: modeSchema,
-  batch_size: batchSizeSchema.default(DEFAULT_BATCH_SIZE),
+  batch_size: batchSizeSchema.default(AUTO_BATCH_SIZE),
   source: sourceSchema.optional(),
   target: targetSchema.optional(),
   tasks: z.array(taskSchema).min(2, 'needs at least a sql_reader and a writer').max(50).optional(),
@@ -129,7 +140,8 @@ export type PipelineMode = z.infer<typeof modeSchema>;
 export interface PipelineDefinition {
   name: string;
   mode: PipelineMode;
-  batch_size: number;
+  /** Rows per batch, or "auto": sized by time (lib/core/batch-sizing.ts). */
+  batch_size: BatchSize;
   source: SourceDefinition;
   target: TargetDefinition;
   /** The task plan as given, or null for a plain source/target pipeline. */
@@ -149,7 +161,7 @@ export type PipelinePatch = z.infer<typeof patchSchema>;
 export function resolveDefinition(input: {
   name: string;
   mode: PipelineMode;
-  batch_size: number;
+  batch_size: BatchSize;
   source?: SourceDefinition | undefined;
   target?: TargetDefinition | undefined;
   tasks?: TaskDefinition[] | null | undefined;
@@ -263,5 +275,6 @@ function issueMessage(issue: z.core.$ZodIssue, value: unknown): string {
   if (issue.code === 'unrecognized_keys') return 'unknown field';
   if (issue.code === 'invalid_type' && value === undefined) return 'required';
   if (issue.code === 'invalid_union' && 'discriminator' in issue) return `type must be one of the known kinds`;
+  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'batch_size') return `must be an integer from 1 to ${MAX_BATCH_SIZE}, or "${AUTO_BATCH_SIZE}"`;
   return issue.message;
 }

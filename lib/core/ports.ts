@@ -3,7 +3,7 @@
  * search engines and Step Functions; use-cases (lib/core/use-cases) depend only on these.
  */
 import type { Cursor } from './keyset.ts';
-import type { Pipeline, PipelineDefinition, PipelineStatus, RunStatus, TargetDefinition } from './pipeline.ts';
+import type { Pipeline, PipelineDefinition, PipelineStatus, PostgresTarget, RunStatus, SourceDefinition, TargetDefinition } from './pipeline.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -98,6 +98,32 @@ export interface SinkFactory {
   forTarget(target: TargetDefinition, context: SinkContext): Sink;
 }
 
+/** One page moved inside the databases (see DirectMover). */
+export interface MovedPage {
+  rowsRead: number;
+  /** Keyset position of the page's last row; null when the page was empty. */
+  last: Cursor | null;
+  done: boolean;
+  /** How it moved: one statement in the database, or COPY out of the source into the target. */
+  path: 'pushdown' | 'copy';
+}
+
+/**
+ * Moves keyset pages from the source to a Postgres target without the rows becoming JavaScript
+ * objects, with the same guarantees as reading then writing: KeyIntegrityError for NULL or
+ * repeated keyset values and NULL or repeated target keys, idempotent upserts, user SQL as one
+ * statement. `commitProgress` is called before the write commits, in its transaction, when the
+ * target lives in the state database; after it committed otherwise. Not called for an empty page.
+ */
+export interface DirectMover {
+  movePage(request: ReadRequest, commitProgress: (tx: TransactionHandle | null, page: { rowsRead: number; last: Cursor }) => Promise<void>): Promise<MovedPage>;
+}
+
+export interface DirectMovers {
+  /** The mover from `source` to `target`: pushdown when they share a connection and the target allows it, COPY otherwise. */
+  forPipeline(source: SourceDefinition, target: PostgresTarget): DirectMover;
+}
+
 // ---- transforming ----------------------------------------------------------------------------
 
 /** The compiled steps between reader and writer: rows in, rows out (may drop or emit rows). */
@@ -130,6 +156,10 @@ export interface RunRecord {
   retries: number;
   cursor: Cursor | null;
   horizon: string | null;
+  /** The size of the next batch of a pipeline sized by time (batch_size "auto"); null otherwise. */
+  next_batch_size: number | null;
+  /** How many batches of each size the run committed: {"5000": 1, "20000": 3}. */
+  batch_sizes: Record<string, number>;
   error: { name: string; message: string } | null;
   resumed_from: string | null;
   requested_at: string;
@@ -161,6 +191,10 @@ export interface BatchProgress {
   rowsDropped: number;
   /** Incremental pipelines move their checkpoint in etl.etl_state with the run's cursor. */
   checkpoint: boolean;
+  /** The page size this batch asked for (counted in the run's batch_sizes). */
+  batchSize?: number;
+  /** The size of the run's next batch (auto-sized pipelines); null or absent keeps it. */
+  nextBatchSize?: number | null;
   /**
    * The execution running the batch: the update is refused (RunStateError) when the run no longer
    * belongs to it, so an execution that lost the run to a takeover cannot commit. Unchecked when absent.

@@ -3,7 +3,7 @@
  * (a duplicate on every replay, or a row the target refuses), and a repeat within one batch would
  * merge two source rows into one. Both fail the run, naming the column or the value.
  */
-import { KeyIntegrityError } from './errors.ts';
+import { nullTargetKeysError, repeatedTargetKeyError } from './key-integrity.ts';
 import type { TargetDefinition } from './pipeline.ts';
 import type { Row } from './ports.ts';
 
@@ -11,21 +11,19 @@ export function targetKeyColumns(target: TargetDefinition): string[] {
   return target.type === 'postgres' ? [...target.key] : [target.id_field];
 }
 
+export function targetLabel(target: TargetDefinition): string {
+  return target.type === 'postgres' ? `target ${target.table}` : `index ${target.index}`;
+}
+
 export function assertTargetKeys(rows: Row[], target: TargetDefinition): void {
   const columns = targetKeyColumns(target);
-  const where = target.type === 'postgres' ? `target ${target.table}` : `index ${target.index}`;
-  const nulls = columns.map((column) => ({ column, rows: rows.filter((row) => row[column] === null || row[column] === undefined).length })).filter((c) => c.rows > 0);
-  if (nulls.length > 0) {
-    const what = nulls.map((c) => `${c.rows} row${c.rows === 1 ? '' : 's'} with a NULL "${c.column}"`).join(' and ');
-    throw new KeyIntegrityError(`the batch for ${where} has ${what}; the target key (${columns.join(', ')}) must be non-null`);
-  }
+  const where = targetLabel(target);
+  const nulls = nullTargetKeysError(columns.map((column) => rows.filter((row) => row[column] === null || row[column] === undefined).length), columns, where);
+  if (nulls) throw nulls;
   const seen = new Set<string>();
   for (const row of rows) {
     const key = JSON.stringify(columns.map((column) => keyText(row[column])));
-    if (seen.has(key)) {
-      const value = columns.length === 1 ? JSON.stringify(keyText(row[columns[0]!])) : key;
-      throw new KeyIntegrityError(`the batch for ${where} has the key (${columns.join(', ')}) = ${value} more than once; each row must have its own key, or one would overwrite the other`);
-    }
+    if (seen.has(key)) throw repeatedTargetKeyError(columns.length === 1 ? JSON.stringify(keyText(row[columns[0]!])) : key, columns, where);
     seen.add(key);
   }
 }

@@ -9,6 +9,7 @@ import { createManagePipelines } from '../core/use-cases/manage-pipelines.ts';
 import { createRequestRuns } from '../core/use-cases/request-runs.ts';
 import { createRunSteps } from '../core/use-cases/run-steps.ts';
 import type { ConnectionRegistry } from '../adapters/pg/connections.ts';
+import { createPgDirectMovers } from '../adapters/pg/direct-mover.ts';
 import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
 import { createPgStateStore } from '../adapters/pg/state-store.ts';
 import { createPostgresSink } from '../adapters/pg/postgres-sink.ts';
@@ -64,6 +65,7 @@ export function createEngine(options: EngineOptions) {
       logger: options.logger,
       batchesPerExecution: options.batchesPerExecution,
       staleRunSeconds: options.staleRunSeconds,
+      directMovers: createPgDirectMovers(connections),
     }),
   };
 }

@@ -198,7 +198,8 @@ describe('run faults on the real state machine definition', () => {
       const kill = (async () => {
         // Polled from another session: pg_stat_activity is a snapshot for the rest of a transaction.
         const pid = await harness.until(
-          async () => (await db.pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO%film_dim%'`)).rows[0]?.pid,
+          // By the lock it waits for: a pushed-down statement's text is longer than pg_stat_activity shows.
+          async () => (await db.pool.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'analytics.film_dim'::regclass AND mode = 'RowExclusiveLock'`)).rows[0]?.pid,
           'the batch write to wait for the lock',
           4_000, // below the sink's lock_timeout
         );

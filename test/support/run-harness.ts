@@ -39,6 +39,10 @@ export interface RunHarnessOptions {
   sourceStatementTimeoutMs?: number;
   /** Sessions per connection's read pool (default 2); 1 makes every read reuse one session. */
   readPoolSize?: number;
+  /** Sessions of the state pool (default 10); 1 makes every platform statement reuse one session. */
+  statePoolSize?: number;
+  /** Sessions of each other connection's write pool (default 2). */
+  writePoolSize?: number;
 }
 
 export interface RunHarness {
@@ -98,7 +102,11 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
     stateUrl: options.databaseUrl,
     named: options.connections ?? {},
     readStatementTimeoutMs: options.sourceStatementTimeoutMs ?? 30_000,
-    sizes: { state: 10, ...(options.readPoolSize ? { read: options.readPoolSize } : {}) },
+    sizes: {
+      state: options.statePoolSize ?? 10,
+      ...(options.readPoolSize ? { read: options.readPoolSize } : {}),
+      ...(options.writePoolSize ? { write: options.writePoolSize } : {}),
+    },
     onIdleError: () => undefined, // terminated idle connections are expected here
   });
   const engine = (bound.engine = createEngine({

@@ -12,14 +12,17 @@ const plain = {
 };
 
 describe('pipeline validation', () => {
-  it('accepts a plain pipeline and fills the default batch size', () => {
-    expect(parseCreatePipeline(plain)).toMatchObject({ name: 'p', batch_size: 500, tasks: null, target: { table: 'analytics.t' } });
+  it('accepts a plain pipeline; without batch_size it is sized by time ("auto")', () => {
+    expect(parseCreatePipeline(plain)).toMatchObject({ name: 'p', batch_size: 'auto', tasks: null, target: { table: 'analytics.t' } });
+    expect(parseCreatePipeline({ ...plain, batch_size: 'auto' }).batch_size).toBe('auto');
+    expect(parseCreatePipeline({ ...plain, batch_size: 500 }).batch_size).toBe(500);
   });
 
   it.each([
     [{ ...plain, batch_size: 50_001 }, 'batch_size: must be at most 50000'],
-    [{ ...plain, batch_size: 1.5 }, 'batch_size: must be an integer'],
-    [{ ...plain, batch_size: '10' }, 'batch_size: must be a number'],
+    [{ ...plain, batch_size: 1.5 }, 'batch_size: must be an integer from 1 to 50000, or "auto"'],
+    [{ ...plain, batch_size: '10' }, 'batch_size: must be an integer from 1 to 50000, or "auto"'],
+    [{ ...plain, target: { ...plain.target, pushdown: 'no' } }, 'target.pushdown: '],
     [{ ...plain, source: { ...plain.source, incremental_id_key: undefined } }, 'source.incremental_id_key: required in incremental mode'],
     [{ ...plain, source: { ...plain.source, incremental_key: 'bad name' } }, 'source.incremental_key: must be a SQL identifier'],
     [{ ...plain, source: { ...plain.source, extra: 1 } }, 'source.extra: unknown field'],

@@ -40,6 +40,8 @@ export interface ConnectionRegistryOptions {
 
 export interface ConnectionRegistry extends ConnectionDirectory {
   readonly statePool: pg.Pool;
+  /** The statement timeout of user SQL, also applied to pushdown statements on write sessions. */
+  readonly readStatementTimeoutMs: number;
   /** Sessions for user SQL on `name` (read-only, statement timeout, reset after each use). */
   readPool(name: string): pg.Pool;
   /** Sessions for the platform's writes into `name` (the state pool for `default`). */
@@ -73,6 +75,7 @@ export function createConnectionRegistry(options: ConnectionRegistryOptions): Co
 
   const registry: ConnectionRegistry = {
     statePool,
+    readStatementTimeoutMs: options.readStatementTimeoutMs,
     names: () => [...urls.keys()],
     label(name) {
       const info = describeUrl(name, urls.get(name) ?? '');

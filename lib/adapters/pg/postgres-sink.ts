@@ -14,6 +14,7 @@ import { RejectedRowError } from '../../core/errors.ts';
 import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
+import { conflictClause } from './page-statement.ts';
 
 export interface PostgresSinkOptions {
   /** The target lives in the state database: the write joins the cursor advance's transaction. */
@@ -64,15 +65,9 @@ export function upsertStatement(target: PostgresTarget, rows: Row[]): { sql: str
   if (missingKey) throw new RejectedRowError(`rows have no "${missingKey}" field, a key column of ${target.table}`);
   const table = quoteTable(target.table);
   const list = columns.map(quoteIdent).join(', ');
-  const updatable = columns.filter((c) => !target.key.includes(c));
-  const conflict = `ON CONFLICT (${target.key.map(quoteIdent).join(', ')})`;
-  const action = updatable.length
-    ? `DO UPDATE SET ${updatable.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}
-       WHERE (${updatable.map((c) => `t.${quoteIdent(c)}`).join(', ')}) IS DISTINCT FROM (${updatable.map((c) => `EXCLUDED.${quoteIdent(c)}`).join(', ')})`
-    : 'DO NOTHING';
   const sql = `INSERT INTO ${table} AS t (${list})
     SELECT ${list} FROM json_populate_recordset(NULL::${table}, $1::json)
-    ${conflict} ${action}`;
+    ${conflictClause(target, columns)}`;
   return { sql, columns };
 }
 

@@ -10,7 +10,8 @@
  * reaches the next read or another pipeline.
  */
 import type pg from 'pg';
-import { InvalidDefinitionError, KeyIntegrityError, SourceQueryError } from '../../core/errors.ts';
+import { InvalidDefinitionError, SourceQueryError } from '../../core/errors.ts';
+import { nullKeysError, repeatedKeysetError } from '../../core/key-integrity.ts';
 import type { ReadRequest, ReadResult, Row, SourceReader } from '../../core/ports.ts';
 import { inspectSql } from '../../core/sql-text.ts';
 import { checkout } from './checkout.ts';
@@ -26,12 +27,14 @@ export interface PgSourceReaderOptions {
   label: string;
 }
 
-export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptions): SourceReader {
-  const context = `source query on ${options.label}`;
-
-  /** One session of the read pool; reset after use, destroyed when anything failed. */
-  async function session<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await checkout(pool, 'source', `connecting to ${options.label}`);
+/**
+ * Runs `work` on one session of a read pool: reset with DISCARD ALL after use, destroyed when
+ * anything failed; errors are classified as the source's.
+ */
+export function readSession(pool: pg.Pool, label: string) {
+  const context = `source query on ${label}`;
+  return async function session<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await checkout(pool, 'source', `connecting to ${label}`);
     let reusable = false;
     try {
       const result = await work(client);
@@ -43,7 +46,11 @@ export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptio
     } finally {
       client.release(reusable ? undefined : true);
     }
-  }
+  };
+}
+
+export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptions): SourceReader {
+  const session = readSession(pool, options.label);
 
   const userStatement = (client: pg.PoolClient, text: string, values: unknown[] = []) => client.query(oneStatement(text, values));
 
@@ -64,7 +71,8 @@ export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptio
         const nullCounts = nulls || done ? await countNullKeys(client, body, request.keyset) : null;
         return { rows, cursors, done, nullCounts };
       });
-      if (page.nullCounts) assertNoNullKeys(page.nullCounts, request.keyset);
+      const nulls = page.nullCounts ? nullKeysError(page.nullCounts, request.keyset) : null;
+      if (nulls) throw nulls;
       assertUniqueKeys(page.cursors, request.keyset);
       const rows = page.rows.slice(0, request.limit);
       const last = rows.length > 0 ? page.cursors[rows.length - 1]! : null;
@@ -158,7 +166,8 @@ function splitKeys(records: Row[], keyCount: number): { rows: Row[]; cursors: (s
   return { rows, cursors };
 }
 
-async function countNullKeys(client: pg.PoolClient, body: string, keyset: string[]): Promise<number[]> {
+/** Rows of the whole source with a NULL keyset column, per column (user SQL: a read session only). */
+export async function countNullKeys(client: pg.PoolClient, body: string, keyset: string[]): Promise<number[]> {
   await client.query('DISCARD ALL');
   const columns = keyset.map((c) => `src.${quoteIdent(c)}`);
   const counts = columns.map((c, i) => `count(*) FILTER (WHERE ${c} IS NULL) AS n${i}`).join(', ');
@@ -167,30 +176,16 @@ async function countNullKeys(client: pg.PoolClient, body: string, keyset: string
   return keyset.map((_, i) => Number(row[`n${i}`]));
 }
 
-function assertNoNullKeys(counts: number[], keyset: string[]): void {
-  const found = keyset.map((column, i) => ({ column, rows: counts[i]! })).filter((c) => c.rows > 0);
-  if (found.length === 0) return;
-  const what = found.map((c) => `${c.rows} row${c.rows === 1 ? '' : 's'} with a NULL "${c.column}"`).join(' and ');
-  throw new KeyIntegrityError(
-    `the source query returns ${what}; the pipeline pages by (${keyset.join(', ')}), which must be non-null and unique, so these rows would be skipped. Filter them out or use a key that is never NULL.`,
-  );
-}
-
 function assertUniqueKeys(cursors: (string | null)[][], keyset: string[]): void {
   for (let i = 1; i < cursors.length; i++) {
     const previous = cursors[i - 1]!;
     const current = cursors[i]!;
-    if (current.every((value, k) => value !== null && value === previous[k])) {
-      const value = keyset.length === 1 ? JSON.stringify(current[0]) : `(${current.map((v) => JSON.stringify(v)).join(', ')})`;
-      throw new KeyIntegrityError(
-        `the source query returns the key (${keyset.join(', ')}) = ${value} more than once; the pipeline pages by this key, which must be unique, or rows would be skipped or merged. Make the query return each key once, or page by a unique column (source.incremental_id_key).`,
-      );
-    }
+    if (current.every((value, k) => value !== null && value === previous[k])) throw repeatedKeysetError(current, keyset);
   }
 }
 
 /** `column src.x does not exist` names an internal alias: say which pipeline field needs `x`. */
-function explainMissingColumn(error: unknown, keyset: string[]): unknown {
+export function explainMissingColumn(error: unknown, keyset: string[]): unknown {
   const e = error as { code?: string; message?: string };
   const missing = e.code === '42703' ? /column src\.(\S+) does not exist/.exec(e.message ?? '') : null;
   if (!missing) return error;

@@ -1,12 +1,13 @@
 /** Database rows of the etl schema and their API shapes (counts as numbers, times as ISO text). */
-import type { Pipeline, PipelineStatus, RunStatus, TaskDefinition } from '../../core/pipeline.ts';
+import { AUTO_BATCH_SIZE, type BatchSize, type Pipeline, type PipelineStatus, type RunStatus, type TaskDefinition } from '../../core/pipeline.ts';
 import type { RunRecord } from '../../core/ports.ts';
 
 export interface PipelineRow {
   id: string;
   name: string;
   mode: Pipeline['mode'];
-  batch_size: number;
+  /** NULL: sized by time ("auto"). */
+  batch_size: number | null;
   source: Pipeline['source'];
   target: Pipeline['target'];
   status: PipelineStatus;
@@ -30,6 +31,8 @@ export interface RunRow {
   attempted_batch: number;
   cursor: string[] | null;
   horizon: string | null;
+  next_batch_size: number | null;
+  batch_sizes: Record<string, number> | null;
   error_name: string | null;
   error_message: string | null;
   resumed_from: string | null;
@@ -46,7 +49,7 @@ export function toPipeline(row: PipelineRow, tasks: TaskDefinition[] | null): Pi
     id: row.id,
     name: row.name,
     mode: row.mode,
-    batch_size: row.batch_size,
+    batch_size: row.batch_size ?? AUTO_BATCH_SIZE,
     source: row.source,
     target: row.target,
     tasks,
@@ -72,6 +75,8 @@ export function toRun(row: RunRow): RunRecord {
     retries: row.retries,
     cursor: row.cursor,
     horizon: row.horizon,
+    next_batch_size: row.next_batch_size ?? null,
+    batch_sizes: row.batch_sizes ?? {},
     error: row.error_name ? { name: row.error_name, message: row.error_message ?? '' } : null,
     resumed_from: row.resumed_from,
     requested_at: row.requested_at.toISOString(),
@@ -80,3 +85,6 @@ export function toRun(row: RunRow): RunRecord {
     finished_at: iso(row.finished_at),
   };
 }
+
+/** "auto" is stored as NULL. */
+export const batchSizeColumn = (size: BatchSize): number | null => (size === AUTO_BATCH_SIZE ? null : size);

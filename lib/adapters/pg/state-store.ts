@@ -10,7 +10,7 @@ import type { ActiveRun, BatchProgress, CheckpointRecord, ClaimRequest, ClaimedR
 import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
 import { IDLE_SECONDS, refusedAdvance, stillStale, type ActiveRunRow } from './run-ownership.ts';
-import { toPipeline, toRun, type PipelineRow, type RunRow } from './state-rows.ts';
+import { batchSizeColumn, toPipeline, toRun, type PipelineRow, type RunRow } from './state-rows.ts';
 
 const ACTIVE_PIPELINE: PipelineStatus[] = ['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -134,7 +134,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
         const inserted = await client
           .query<PipelineRow>(
             `INSERT INTO etl.pipelines (name, mode, batch_size, source, target) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-            [definition.name, definition.mode, definition.batch_size, definition.source, definition.target],
+            [definition.name, definition.mode, batchSizeColumn(definition.batch_size), definition.source, definition.target],
           )
           .catch((error: { code?: string }) => {
             if (error.code === '23505') throw new ConflictError(`a pipeline named "${definition.name}" already exists`);
@@ -168,7 +168,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
         }
         const { rows } = await q<PipelineRow>(
           'UPDATE etl.pipelines SET batch_size = $2, source = $3, target = $4, updated_at = now() WHERE id = $1 RETURNING *',
-          [id, definition.batch_size, definition.source, definition.target],
+          [id, batchSizeColumn(definition.batch_size), definition.source, definition.target],
           client,
         );
         await saveTasks(client, id, definition.tasks);
@@ -347,10 +347,16 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
         const checkOwner = progress.executionName !== undefined;
         const { rowCount } = await q(
           `UPDATE etl.pipeline_runs SET cursor = $3::jsonb, rows_read = rows_read + $4, rows_written = rows_written + $5,
-             rows_dropped = rows_dropped + $6, batches = batches + 1, heartbeat_at = now()
+             rows_dropped = rows_dropped + $6, batches = batches + 1, heartbeat_at = now(),
+             batch_sizes = CASE WHEN $9::integer IS NULL THEN batch_sizes
+               ELSE batch_sizes || jsonb_build_object($9::text, coalesce((batch_sizes ->> $9::text)::integer, 0) + 1) END,
+             next_batch_size = coalesce($10::integer, next_batch_size)
            WHERE id = $1 AND status = 'RUNNING' AND cursor IS NOT DISTINCT FROM $2::jsonb
              AND ($7::boolean IS NOT TRUE OR execution_name IS NOT DISTINCT FROM $8::text)`,
-          [progress.runId, json(progress.from), json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped, checkOwner, progress.executionName ?? null],
+          [
+            progress.runId, json(progress.from), json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped,
+            checkOwner, progress.executionName ?? null, progress.batchSize ?? null, progress.nextBatchSize ?? null,
+          ],
           client,
         );
         if (rowCount !== 1) {

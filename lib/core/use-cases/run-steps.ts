@@ -4,11 +4,13 @@
  * Every step receives `{ state, execution_name, execution_arn }` (see statemachines/).
  */
 import { ConflictError, InvalidDefinitionError, NotFoundError, RunStateError, isRetryable } from '../errors.ts';
-import { keysetColumns } from '../keyset.ts';
+import { batchLimit, nextBatchSize } from '../batch-sizing.ts';
+import { directTarget } from '../direct-path.ts';
+import { keysetColumns, type Cursor } from '../keyset.ts';
 import { DEFAULT_CONNECTION, type Pipeline } from '../pipeline.ts';
 import { assertTargetKeys } from '../target-keys.ts';
 import type { Logger } from '../logger.ts';
-import type { ExecutionStarter, Sink, SinkFactory, SourceReader, SourceReaders, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
+import type { BatchProgress, DirectMover, DirectMovers, ExecutionStarter, ReadRequest, Sink, SinkFactory, SourceReader, SourceReaders, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
 import { executionNameFor } from './request-runs.ts';
 import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
 
@@ -39,6 +41,8 @@ export interface RunStepsDeps {
   batchesPerExecution: number;
   /** See stale-runs.ts; default 900. */
   staleRunSeconds?: number;
+  /** Moves plain Postgres-to-Postgres pages inside the databases; without it every batch reads rows. */
+  directMovers?: DirectMovers;
 }
 
 export function createRunSteps(deps: RunStepsDeps) {
@@ -73,6 +77,22 @@ export function createRunSteps(deps: RunStepsDeps) {
     }
   }
 
+  /** The JavaScript path: rows read into objects, transformed, key-checked, written by the sink. */
+  async function readTransformWrite(pipeline: Pipeline, runId: string, request: ReadRequest, progress: (read: number, written: number, dropped: number, to: Cursor | null) => BatchProgress) {
+    const { rows, last, done } = await readerFor(pipeline).readBatch(request);
+    if (rows.length === 0) return { rowsRead: 0, rowsWritten: 0, rowsDropped: 0, last, done, path: 'rows' as const };
+    const output = await transforms.compile(pipeline).run(rows);
+    assertTargetKeys(output.rows, pipeline.target);
+    await sinkFor(pipeline, runId).write(output.rows, (tx) => store.advance(tx, progress(rows.length, output.rows.length, output.dropped, last)));
+    return { rowsRead: rows.length, rowsWritten: output.rows.length, rowsDropped: output.dropped, last, done, path: 'rows' as const };
+  }
+
+  /** The direct path: every row read is written (nothing between reader and writer drops rows). */
+  async function moveDirect(mover: DirectMover, request: ReadRequest, progress: (read: number, written: number, dropped: number, to: Cursor | null) => BatchProgress) {
+    const moved = await mover.movePage(request, (tx, page) => store.advance(tx, progress(page.rowsRead, page.rowsRead, 0, page.last)));
+    return { ...moved, rowsWritten: moved.rowsRead, rowsDropped: 0 };
+  }
+
   return {
     /** Claims (or resumes, or continues) the run for this execution; prepares the sink. */
     async startRun(input: StepInput): Promise<LoopState> {
@@ -99,49 +119,57 @@ export function createRunSteps(deps: RunStepsDeps) {
       return { pipeline_id, run_id: run.id, batches_in_execution: 0, batches_per_execution: deps.batchesPerExecution, done: false, pause_requested: false };
     },
 
-    /** Reads, transforms and writes one batch; the cursor advances only with the committed write. */
+    /**
+     * Reads, transforms and writes one batch; the cursor advances only with the committed write.
+     * A plain pipeline into Postgres moves its page inside the databases (DirectMover); anything
+     * with transforms, or a search target, reads rows into JavaScript.
+     */
     async runBatch(input: StepInput): Promise<LoopState> {
       const state = loop(input);
       const { run, pipeline, retry } = await store.beginBatchAttempt(state.run_id, input.execution_name);
+      const limit = batchLimit(pipeline.batch_size, run.next_batch_size, retry);
       const log = logger.child({ pipeline_id: pipeline.id, run_id: run.id, batch: run.batches + 1, cursor: run.cursor });
-      if (retry) log.warn('retrying batch', { retries: run.retries });
+      if (retry) log.warn('retrying batch', { retries: run.retries, batch_size: limit });
       try {
         const started = performance.now();
-        const { rows, last, done } = await readerFor(pipeline).readBatch({
+        const request: ReadRequest = {
           query: pipeline.source.query,
           keyset: keysetColumns(pipeline),
           after: run.cursor,
           below: pipeline.mode === 'incremental' ? run.horizon : null,
-          limit: pipeline.batch_size,
+          limit,
+        };
+        const progress = (rowsRead: number, rowsWritten: number, rowsDropped: number, to: Cursor | null): BatchProgress => ({
+          runId: run.id,
+          pipelineId: pipeline.id,
+          from: run.cursor,
+          to,
+          rowsRead,
+          rowsWritten,
+          rowsDropped,
+          checkpoint: pipeline.mode === 'incremental',
+          executionName: input.execution_name,
+          batchSize: limit,
+          // Measured up to the commit: what the next page of this size will cost.
+          nextBatchSize: nextBatchSize(pipeline.batch_size, limit, rowsRead, performance.now() - started),
         });
-        if (rows.length > 0) {
-          const output = await transforms.compile(pipeline).run(rows);
-          assertTargetKeys(output.rows, pipeline.target);
-          await sinkFor(pipeline, run.id).write(output.rows, (tx) =>
-            store.advance(tx, {
-              runId: run.id,
-              pipelineId: pipeline.id,
-              from: run.cursor,
-              to: last,
-              rowsRead: rows.length,
-              rowsWritten: output.rows.length,
-              rowsDropped: output.dropped,
-              checkpoint: pipeline.mode === 'incremental',
-              executionName: input.execution_name,
-            }),
-          );
-          log.info('batch committed', { rows_read: rows.length, rows_written: output.rows.length, rows_dropped: output.dropped, next_cursor: last, ms: Math.round(performance.now() - started) });
+        const target = deps.directMovers ? directTarget(pipeline) : null;
+        const batch = target
+          ? await moveDirect(deps.directMovers!.forPipeline(pipeline.source, target), request, progress)
+          : await readTransformWrite(pipeline, run.id, request, progress);
+        if (batch.rowsRead > 0) {
+          log.info('batch committed', { rows_read: batch.rowsRead, rows_written: batch.rowsWritten, rows_dropped: batch.rowsDropped, next_cursor: batch.last, batch_size: limit, path: batch.path, ms: Math.round(performance.now() - started) });
         }
         const status = await store.pipelineStatus(pipeline.id);
         return {
           ...state,
-          batches_in_execution: state.batches_in_execution + (rows.length > 0 ? 1 : 0),
-          done,
+          batches_in_execution: state.batches_in_execution + (batch.rowsRead > 0 ? 1 : 0),
+          done: batch.done,
           pause_requested: status === 'PAUSE_REQUESTED',
         };
       } catch (error) {
         // Logged once, here, where it is classified; the state machine decides what happens next.
-        const fields = { error, retryable: isRetryable(error), retries: run.retries };
+        const fields = { error, retryable: isRetryable(error), retries: run.retries, batch_size: limit };
         if (isRetryable(error)) log.warn('batch failed, the state machine retries it', fields);
         else log.error('batch failed', fields);
         throw error;
