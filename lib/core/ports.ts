@@ -4,6 +4,7 @@
  */
 import type { Cursor } from './keyset.ts';
 import type { Pipeline, PipelineDefinition, PipelineStatus, RunStatus, TargetDefinition } from './pipeline.ts';
+import type { PageRequest } from './paging.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -232,7 +233,11 @@ export interface RunRequestOptions {
 
 export interface StateStore {
   createPipeline(definition: PipelineDefinition): Promise<Pipeline>;
-  listPipelines(): Promise<Pipeline[]>;
+  /**
+   * Pipelines in name order; with `page`, at most `page.limit` of them whose name comes after
+   * `page.after` (keyset, see paging.ts). Without it, all of them (not for the API).
+   */
+  listPipelines(page?: PageRequest): Promise<Pipeline[]>;
   getPipeline(id: string): Promise<PipelineWithLastRun | null>;
   /** Replaces the definition while the pipeline is not running; ConflictError otherwise. */
   updatePipeline(id: string, definition: PipelineDefinition): Promise<Pipeline>;
@@ -265,7 +270,11 @@ export interface StateStore {
   handOver(runId: string, fromExecution: string, toExecution: string): Promise<void>;
   pipelineStatus(pipelineId: string): Promise<PipelineStatus | null>;
 
-  listRuns(pipelineId: string, limit: number): Promise<RunRecord[]>;
+  /**
+   * At most `page.limit` runs, newest first by (requested_at, id), after the run `page.after`
+   * (nothing when that run is not one of this pipeline's); NotFoundError for an unknown pipeline.
+   */
+  listRuns(pipelineId: string, page: PageRequest): Promise<RunRecord[]>;
   /** The ids of every run the pipeline has had (its sinks' per-run objects are named after them). */
   runIds(pipelineId: string): Promise<string[]>;
   getRun(pipelineId: string, runId: string): Promise<RunRecord | null>;

@@ -10,17 +10,18 @@ import { localConfig } from './local-config.ts';
 
 const usage = `usage: etl <command> [options]
   create <file.json>            create a pipeline from a JSON body (see seeds/pipelines/)
-  list                          list pipelines with their status
+  list                          list pipelines with their status (every page)
   run <pipeline> [--wait]       request a run (or resume a paused one); --wait follows it to the end
   pause <pipeline>              pause the running pipeline at the next batch boundary
   status <pipeline> [--watch]   the pipeline, its last run and metrics; --watch refreshes every second
-  runs <pipeline>               run history
+  runs <pipeline> [--limit N] [--after CURSOR] [--all]
+                                run history, newest first: one page (default 50; a hint names the next), or all with --all
   state <pipeline>              the incremental checkpoint
   connections                   the named connections (default = the platform's database) and whether each answers
 <pipeline> is a pipeline id or name. API_URL and API_KEY select the API.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { wait: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { wait: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean' }, limit: { type: 'string' }, after: { type: 'string' }, all: { type: 'boolean' } } });
   const [command, argument] = positionals;
   if (!command || values.help) {
     console.log(usage);
@@ -70,11 +71,15 @@ async function main(argv: string[]): Promise<number> {
       } while (values.watch);
       return 0;
     }
-    case 'runs':
-      for (const run of await api.listRuns(await resolveId(api, needArgument()))) {
+    case 'runs': {
+      const id = await resolveId(api, needArgument());
+      const page = values.all ? { runs: await api.listRuns(id), next: null } : await api.runsPage(id, { ...(values.limit ? { limit: Number(values.limit) } : {}), after: values.after ?? null });
+      for (const run of page.runs) {
         console.log(`${run.id}  ${run.status.padEnd(9)} read ${run.rows_read}  written ${run.rows_written}  batches ${run.batches}  retries ${run.retries}  ${run.requested_at}`);
       }
+      if (page.next) console.log(`(older runs: etl runs ${argument} --after ${page.next}, or --all)`);
       return 0;
+    }
     case 'state':
       console.log(JSON.stringify(await api.getState(await resolveId(api, needArgument())), null, 2));
       return 0;

@@ -123,7 +123,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
     const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
     expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, batches: FILMS / 25, executions: 2 });
-    expect(await harness.engine.runs.listRuns(pipeline.id)).toHaveLength(1);
+    expect((await harness.engine.runs.listRuns(pipeline.id)).runs).toHaveLength(1);
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 

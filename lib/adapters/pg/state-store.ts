@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { ConflictError, NotFoundError, RunStateError } from '../../core/errors.ts';
 import type { Pipeline, PipelineDefinition, PipelineStatus, TaskDefinition } from '../../core/pipeline.ts';
+import type { PageRequest } from '../../core/paging.ts';
 import type { ActiveRun, BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, PipelineWithLastRun, RunRequestOptions, RunRequestResult, StateStore, TransactionHandle } from '../../core/ports.ts';
 import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
@@ -146,8 +147,10 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       });
     },
 
-    async listPipelines(): Promise<Pipeline[]> {
-      const { rows } = await q<PipelineRow>('SELECT * FROM etl.pipelines ORDER BY name');
+    async listPipelines(page?: PageRequest): Promise<Pipeline[]> {
+      const { rows } = page
+        ? await q<PipelineRow>('SELECT * FROM etl.pipelines WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2', [page.after, page.limit])
+        : await q<PipelineRow>('SELECT * FROM etl.pipelines ORDER BY name');
       return await withTasks(pool, rows);
     },
 
@@ -375,11 +378,21 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     pauseRun: (runId, executionName) => finish(runId, executionName, 'PAUSED', 'PAUSED'),
     failRun: (runId, executionName, error) => finish(runId, executionName, 'FAILED', 'FAILED', error),
 
-    async listRuns(pipelineId, limit) {
+    async listRuns(pipelineId, page) {
       if (!UUID.test(pipelineId)) throw new NotFoundError(`pipeline ${pipelineId} not found`);
       const exists = await q('SELECT 1 FROM etl.pipelines WHERE id = $1', [pipelineId]);
       if (!exists.rowCount) throw new NotFoundError(`pipeline ${pipelineId} not found`);
-      const { rows } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE pipeline_id = $1 ORDER BY requested_at DESC LIMIT $2', [pipelineId, limit]);
+      // The position is the run itself, not its requested_at as text: the column keeps microseconds,
+      // which a JavaScript Date (and so RunRecord.requested_at) would round away.
+      const { rows } = page.after
+        ? await q<RunRow>(
+            `SELECT r.* FROM etl.pipeline_runs r
+             JOIN etl.pipeline_runs a ON a.id = $2 AND a.pipeline_id = $1
+             WHERE r.pipeline_id = $1 AND (r.requested_at, r.id) < (a.requested_at, a.id)
+             ORDER BY r.requested_at DESC, r.id DESC LIMIT $3`,
+            [pipelineId, page.after, page.limit],
+          )
+        : await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE pipeline_id = $1 ORDER BY requested_at DESC, id DESC LIMIT $2', [pipelineId, page.limit]);
       return rows.map(toRun);
     },
 

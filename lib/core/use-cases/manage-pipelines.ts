@@ -4,6 +4,7 @@
  */
 import { NotFoundError } from '../errors.ts';
 import { applyPatch, checkConnections, parseCreatePipeline, parsePipelinePatch, type Pipeline, type PipelineDefinition } from '../pipeline.ts';
+import { fitPage, parsePageRequest } from '../paging.ts';
 import type { ConnectionDirectory, ConnectionInfo, PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
 
 export interface ManagePipelinesDeps {
@@ -31,7 +32,12 @@ export function createManagePipelines({ store, transforms, connections }: Manage
       validate(definition);
       return await store.createPipeline(definition);
     },
-    list: () => store.listPipelines(),
+    /** One page of pipelines in name order: `limit` and `after` from the query string (paging.ts). */
+    async list(query: Readonly<Record<string, string | undefined>> = {}): Promise<{ pipelines: Pipeline[]; next: string | null }> {
+      const page = parsePageRequest('pipelines', query);
+      const { items, next } = fitPage('pipelines', await store.listPipelines({ ...page, limit: page.limit + 1 }), page.limit, (p) => p.name);
+      return { pipelines: items, next };
+    },
     get,
     /** Changes batch_size, source, target or tasks while the pipeline is not running (ConflictError). */
     async update(id: string, body: unknown): Promise<Pipeline> {
