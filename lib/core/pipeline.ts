@@ -121,6 +121,7 @@ const createSchema = z.strictObject({
 });
 
 const patchSchema = z.strictObject({
+  mode: modeSchema.optional(),
   batch_size: batchSizeSchema.optional(),
   source: sourceSchema.optional(),
   target: targetSchema.optional(),
@@ -220,6 +221,26 @@ function checkPlanShape(tasks: TaskDefinition[]): { source: SourceDefinition; ta
   return { source, target: writer.target };
 }
 
+/**
+ * Whether a change of definition invalidates the saved progress: a new mode, source, target or
+ * plan reads other rows (or writes elsewhere), so a cursor or checkpoint of the old definition
+ * would make the next run skip rows. Only batch_size leaves them valid.
+ */
+export function changesWhatIsRead(current: PipelineDefinition, next: PipelineDefinition): boolean {
+  const essence = (d: PipelineDefinition) => canonical([d.mode, d.source, d.target, d.tasks]);
+  return essence(current) !== essence(next);
+}
+
+/** JSON with object keys sorted: the database (jsonb) does not keep the order they were given in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** Every connection a definition names must be configured: ValidationError naming the field and the known names. */
 export function checkConnections(definition: PipelineDefinition, known: string[]): void {
   const tasks = definition.tasks;
@@ -240,7 +261,7 @@ export function parseCreatePipeline(body: unknown): PipelineDefinition {
 
 export function parsePipelinePatch(body: unknown): PipelinePatch {
   const patch = parseWith(patchSchema, body);
-  if (Object.keys(patch).length === 0) throw new ValidationError('body: nothing to change (give batch_size, source, target or tasks)', 'body');
+  if (Object.keys(patch).length === 0) throw new ValidationError('body: nothing to change (give mode, batch_size, source, target or tasks)', 'body');
   return patch;
 }
 
@@ -253,7 +274,7 @@ export function applyPatch(current: PipelineDefinition, patch: PipelinePatch): P
   }
   return resolveDefinition({
     name: current.name,
-    mode: current.mode,
+    mode: patch.mode ?? current.mode,
     batch_size: patch.batch_size ?? current.batch_size,
     ...(switchingToTasks
       ? { tasks: patch.tasks }

@@ -48,6 +48,33 @@ export interface SourceReaders {
   forConnection(connection: string): SourceReader;
 }
 
+// ---- checking a definition against its databases ---------------------------------------------
+
+export interface ColumnInfo {
+  name: string;
+  /** PostgreSQL's name of the type, e.g. `timestamp with time zone`, `character varying(20)`. */
+  type: string;
+}
+
+export interface TableInfo {
+  /** The table as found, `schema.table`. */
+  name: string;
+  columns: string[];
+  /** The column sets of its unique indexes and constraints (primary key included), each sorted. */
+  uniqueKeys: string[][];
+}
+
+export interface DefinitionInspector {
+  /**
+   * The columns of the query's result, from `LIMIT 0` on a read session (one statement, read-only,
+   * short timeout): SourceQueryError with the server's message when it refuses the query,
+   * ConnectionLostError when the connection cannot be reached.
+   */
+  queryColumns(connection: string, query: string): Promise<ColumnInfo[]>;
+  /** The table, or null and the tables whose names differ from it only by letter case. */
+  table(connection: string, table: string): Promise<{ found: TableInfo | null; similar: string[] }>;
+}
+
 // ---- connections -----------------------------------------------------------------------------
 
 /** What may be shown of a connection: never its password or URL. */
@@ -239,8 +266,17 @@ export interface StateStore {
    */
   listPipelines(page?: PageRequest): Promise<Pipeline[]>;
   getPipeline(id: string): Promise<PipelineWithLastRun | null>;
-  /** Replaces the definition while the pipeline is not running; ConflictError otherwise. */
-  updatePipeline(id: string, definition: PipelineDefinition): Promise<Pipeline>;
+  /**
+   * Replaces the definition while the pipeline is neither running nor paused; ConflictError
+   * otherwise. With `reset`, also forgets the checkpoint and every resume point (see resetPipeline).
+   */
+  updatePipeline(id: string, definition: PipelineDefinition, options: { reset: boolean }): Promise<Pipeline>;
+  /**
+   * Forgets the incremental checkpoint and any failed run's resume point, so the next run reads
+   * from the beginning; a paused run is abandoned (FAILED, saying so) and the pipeline becomes
+   * IDLE. ConflictError while a run is active.
+   */
+  resetPipeline(id: string): Promise<Pipeline>;
   /** Deletes a pipeline that is not running or paused; ConflictError otherwise. */
   deletePipeline(id: string): Promise<void>;
 

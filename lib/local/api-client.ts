@@ -1,6 +1,7 @@
 /** A small client of the HTTP API for the demo, the CLI and the end-to-end tests. */
 import type { Pipeline } from '../core/pipeline.ts';
 import type { CheckpointRecord, ConnectionInfo, PipelineWithLastRun, RunRecord } from '../core/ports.ts';
+import type { Preview } from '../core/use-cases/preview-pipeline.ts';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -86,6 +87,8 @@ export function createApiClient(baseUrl: string, apiKey?: string) {
     }),
     getRun: (id: string, runId: string) => call<RunRecord>('GET', `/pipelines/${id}/runs/${runId}`),
     getState: (id: string) => call<CheckpointRecord>('GET', `/pipelines/${id}/state`),
+    reset: (id: string) => call<Pipeline>('POST', `/pipelines/${id}/reset`),
+    preview: (id: string) => call<Preview>('POST', `/pipelines/${id}/preview`),
     connections: async () => (await call<{ connections: ConnectionInfo[] }>('GET', '/connections')).connections,
 
     /** Polls until the run is no longer active (or is PAUSED); `onProgress` sees each poll. */

@@ -17,6 +17,8 @@ const usage = `usage: etl <command> [options]
   runs <pipeline> [--limit N] [--after CURSOR] [--all]
                                 run history, newest first: one page (default 50; a hint names the next), or all with --all
   state <pipeline>              the incremental checkpoint
+  reset <pipeline>              forget the checkpoint and resume point (abandons a paused run): the next run reads from the start
+  preview <pipeline>            check the definition and show its first rows as a table, writing nothing
   connections                   the named connections (default = the platform's database) and whether each answers
 <pipeline> is a pipeline id or name. API_URL and API_KEY select the API.`;
 
@@ -37,6 +39,19 @@ async function main(argv: string[]): Promise<number> {
       const body = JSON.parse(await readFile(needArgument(), 'utf8')) as unknown;
       const pipeline = await api.createPipeline(body);
       console.log(`created ${pipeline.name} (${pipeline.id}), status ${pipeline.status}`);
+      return 0;
+    }
+    case 'reset': {
+      const pipeline = await api.reset(await resolveId(api, needArgument()));
+      console.log(`${pipeline.name}: reset, status ${pipeline.status}; the next run reads from the beginning`);
+      return 0;
+    }
+    case 'preview': {
+      const preview = await api.preview(await resolveId(api, needArgument()));
+      for (const warning of preview.warnings) console.log(`warning: ${warning}`);
+      if (preview.columns) console.log(`columns: ${preview.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`);
+      printTable(preview.rows);
+      console.log(`(${preview.rows_read} rows read, ${preview.rows_dropped} dropped by the plan; nothing written)`);
       return 0;
     }
     case 'connections':
@@ -120,3 +135,19 @@ main(process.argv.slice(2)).then(
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );
+
+/** Rows as an aligned text table; long values are cut so that a row stays on one line. */
+function printTable(rows: Record<string, unknown>[]): void {
+  if (rows.length === 0) return void console.log('(no rows)');
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const cell = (value: unknown) => {
+    const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+    return text.length > 30 ? `${text.slice(0, 29)}…` : text;
+  };
+  const cells = rows.map((row) => columns.map((c) => cell(row[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ');
+  console.log(line(columns));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of cells) console.log(line(row));
+}

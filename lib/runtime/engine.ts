@@ -5,10 +5,13 @@
 import type { Logger } from '../core/logger.ts';
 import { DEFAULT_CONNECTION } from '../core/pipeline.ts';
 import type { ExecutionStarter, Sink, SinkFactory, SourceReader, SourceReaders, TransformCompiler } from '../core/ports.ts';
+import { createDefinitionChecks } from '../core/use-cases/check-definition.ts';
 import { createManagePipelines } from '../core/use-cases/manage-pipelines.ts';
+import { createPreviewPipeline } from '../core/use-cases/preview-pipeline.ts';
 import { createRequestRuns } from '../core/use-cases/request-runs.ts';
 import { createRunSteps } from '../core/use-cases/run-steps.ts';
 import type { ConnectionRegistry } from '../adapters/pg/connections.ts';
+import { createPgInspector } from '../adapters/pg/inspector.ts';
 import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
 import { createPgStateStore } from '../adapters/pg/state-store.ts';
 import { createPostgresSink } from '../adapters/pg/postgres-sink.ts';
@@ -50,10 +53,12 @@ export function createEngine(options: EngineOptions) {
       });
     },
   };
+  const checks = createDefinitionChecks({ inspector: createPgInspector(connections) });
   return {
     store,
     connections,
-    manage: createManagePipelines({ store, transforms: options.transforms, connections }),
+    manage: createManagePipelines({ store, transforms: options.transforms, connections, checks }),
+    preview: createPreviewPipeline({ store, checks, readers, transforms: options.transforms }),
     runs: createRequestRuns({ store, executions: options.executions, logger: options.logger, staleRunSeconds: options.staleRunSeconds }),
     steps: createRunSteps({
       store,

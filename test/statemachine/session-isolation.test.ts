@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { oneStatement } from '../../lib/adapters/pg/source-reader.ts';
+import { oneStatement } from '../../lib/adapters/pg/read-session.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createItems, sameRows } from '../support/items.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';

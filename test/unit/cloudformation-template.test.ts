@@ -196,7 +196,7 @@ describe('the packaged dev stage', () => {
     // StartRun starts nothing; adopting a run from a console/CLI execution describes the active one.
     expect(stepFunctionsGrants('startRun')).toEqual([['states:DescribeExecution', EXECUTIONS_ARN]]);
     const others = functionKeys().filter((key) => !['runPipeline', 'continueAsNew', 'startRun'].includes(key));
-    expect(others).toHaveLength(15);
+    expect(others).toHaveLength(17);
     for (const key of others) expect(stepFunctionsGrants(key), key).toEqual([]);
   });
 
@@ -236,7 +236,7 @@ describe('the packaged dev stage', () => {
       return { key, required: method.Properties.ApiKeyRequired === true };
     });
     expect(methods.map((method) => method.key).sort()).toEqual(httpFunctionKeys().sort());
-    expect(methods).toHaveLength(12);
+    expect(methods).toHaveLength(14);
     for (const method of methods) expect(method.required, method.key).toBe(method.key !== 'health');
 
     const keys = resourcesOfType('AWS::ApiGateway::ApiKey');

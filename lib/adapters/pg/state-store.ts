@@ -78,6 +78,12 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     return rows.map((row) => toPipeline(row, tasks.get(row.id) ?? null));
   }
 
+  /** Forgets the checkpoint and every resume point: the next run reads from the beginning. */
+  async function resetProgress(client: pg.ClientBase, pipelineId: string): Promise<void> {
+    await q('DELETE FROM etl.etl_state WHERE pipeline_id = $1', [pipelineId], client);
+    await q('UPDATE etl.pipelines SET reset_at = clock_timestamp() WHERE id = $1', [pipelineId], client);
+  }
+
   /** The pipeline's RUNNING or PAUSED run (at most one: a partial unique index), locked. */
   async function lockActiveRun(client: pg.ClientBase, pipelineId: string): Promise<ActiveRunRow | undefined> {
     const { rows } = await q<ActiveRunRow>(
@@ -163,19 +169,42 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       return { ...pipeline!, last_run: last.rows[0] ? toRun(last.rows[0]) : null };
     },
 
-    async updatePipeline(id: string, definition: PipelineDefinition): Promise<Pipeline> {
+    async updatePipeline(id: string, definition: PipelineDefinition, options: { reset: boolean }): Promise<Pipeline> {
       return await tx(async (client) => {
         const current = await lockPipeline(client, id);
         if ([...ACTIVE_PIPELINE, 'PAUSED'].includes(current.status)) {
-          throw new ConflictError(`pipeline ${id} is ${current.status}; change it when it is not running or paused`);
+          throw new ConflictError(`pipeline ${id} is ${current.status}; change it when it is not running or paused (a paused run can be abandoned with POST /pipelines/${id}/reset)`);
         }
+        if (options.reset) await resetProgress(client, id);
         const { rows } = await q<PipelineRow>(
-          'UPDATE etl.pipelines SET batch_size = $2, source = $3, target = $4, updated_at = now() WHERE id = $1 RETURNING *',
-          [id, definition.batch_size, definition.source, definition.target],
+          'UPDATE etl.pipelines SET mode = $2, batch_size = $3, source = $4, target = $5, updated_at = now() WHERE id = $1 RETURNING *',
+          [id, definition.mode, definition.batch_size, definition.source, definition.target],
           client,
         );
         await saveTasks(client, id, definition.tasks);
         return toPipeline(rows[0]!, definition.tasks);
+      });
+    },
+
+    async resetPipeline(id: string): Promise<Pipeline> {
+      return await tx(async (client) => {
+        const current = await lockPipeline(client, id);
+        if (ACTIVE_PIPELINE.includes(current.status)) {
+          throw new ConflictError(`pipeline ${id} is ${current.status}; pause it (or let it finish) before resetting it`);
+        }
+        if (current.status === 'PAUSED') {
+          await q(
+            `UPDATE etl.pipeline_runs SET status = 'FAILED', finished_at = now(), error_name = 'RunAbandonedError',
+               error_message = 'the paused run was abandoned by a reset of the pipeline; the next run reads from the beginning'
+             WHERE pipeline_id = $1 AND status = 'PAUSED'`,
+            [id],
+            client,
+          );
+        }
+        await resetProgress(client, id);
+        const { rows } = await q<PipelineRow>(`UPDATE etl.pipelines SET status = 'IDLE', updated_at = now() WHERE id = $1 RETURNING *`, [id], client);
+        const [pipeline] = await withTasks(client, rows);
+        return pipeline!;
       });
     },
 
@@ -217,9 +246,10 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
                SELECT id, cursor, horizon FROM etl.pipeline_runs
                WHERE pipeline_id = $1 AND status = 'FAILED' AND cursor IS NOT NULL
                  AND requested_at > coalesce((SELECT max(requested_at) FROM etl.pipeline_runs WHERE pipeline_id = $1 AND status = 'SUCCEEDED'), '-infinity')
+                 AND requested_at > coalesce($3::timestamptz, '-infinity')
                ORDER BY requested_at DESC LIMIT 1) f ON $2 = 'full'
              RETURNING *`,
-            [pipelineId, pipeline.mode],
+            [pipelineId, pipeline.mode, pipeline.reset_at],
             client,
           );
           run = rows[0]!;
