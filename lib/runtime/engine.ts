@@ -1,8 +1,10 @@
 /**
- * Assembles the use-cases from their adapters. The Lambda wiring (services.ts) calls it with the
- * container's singletons; tests call it with their own pool and endpoint.
+ * The one composition root of the engine: use-cases assembled from their adapters, with every
+ * setting taken from a parsed RuntimeConfig. The Lambda wiring (services.ts) calls it with the
+ * container's singletons; the test harness calls it with its own pool and endpoint and a config
+ * from the same parser, so pool sizes and timeouts cannot drift between the three.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from '../core/logger.ts';
 import type { ExecutionStarter, Sink, SinkFactory, TransformCompiler } from '../core/ports.ts';
 import { createManagePipelines } from '../core/use-cases/manage-pipelines.ts';
@@ -11,42 +13,57 @@ import { createRunSteps } from '../core/use-cases/run-steps.ts';
 import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
 import { createPgStateStore } from '../adapters/pg/state-store.ts';
 import { createPostgresSink } from '../adapters/pg/postgres-sink.ts';
+import { createTransformCompiler } from '../transforms/index.ts';
+import type { RuntimeConfig } from './config.ts';
 
-export interface EngineOptions {
+/** The settings the engine reads (a RuntimeConfig has them all). */
+export type EngineConfig = Pick<RuntimeConfig, 'sourceStatementTimeoutMs' | 'batchesPerExecution' | 'staleRunSeconds'>;
+
+export interface EngineDeps {
   pool: pg.Pool;
   executions: ExecutionStarter;
-  transforms: TransformCompiler;
-  logger: Logger;
-  statementTimeoutMs: number;
-  batchesPerExecution: number;
   /** Builds Elasticsearch/OpenSearch sinks (it names the missing URL when none is configured). */
   searchSinks: SinkFactory;
-  /** Heartbeat age after which an active run that Step Functions cannot describe is stale (STALE_RUN_SECONDS; default 900). */
-  staleRunSeconds?: number;
+  logger: Logger;
+  /** The task plan compiler; tests of transforms may pass their own. */
+  transforms?: TransformCompiler;
 }
 
-export function createEngine(options: EngineOptions) {
-  const store = createPgStateStore(options.pool);
+export function createEngine(config: EngineConfig, deps: EngineDeps) {
+  const { pool, executions, logger } = deps;
+  const transforms = deps.transforms ?? createTransformCompiler();
+  const store = createPgStateStore(pool);
   const sinks: SinkFactory = {
     forTarget(target, context): Sink {
-      return target.type === 'postgres' ? createPostgresSink(options.pool, target) : options.searchSinks.forTarget(target, context);
+      return target.type === 'postgres' ? createPostgresSink(pool, target) : deps.searchSinks.forTarget(target, context);
     },
   };
   return {
     store,
-    manage: createManagePipelines({ store, transforms: options.transforms }),
-    runs: createRequestRuns({ store, executions: options.executions, logger: options.logger, staleRunSeconds: options.staleRunSeconds }),
+    manage: createManagePipelines({ store, transforms }),
+    runs: createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds }),
     steps: createRunSteps({
       store,
-      reader: createPgSourceReader(options.pool, { statementTimeoutMs: options.statementTimeoutMs }),
+      reader: createPgSourceReader(pool, { statementTimeoutMs: config.sourceStatementTimeoutMs }),
       sinks,
-      transforms: options.transforms,
-      executions: options.executions,
-      logger: options.logger,
-      batchesPerExecution: options.batchesPerExecution,
-      staleRunSeconds: options.staleRunSeconds,
+      transforms,
+      executions,
+      logger,
+      batchesPerExecution: config.batchesPerExecution,
+      staleRunSeconds: config.staleRunSeconds,
     }),
   };
 }
 
 export type Engine = ReturnType<typeof createEngine>;
+
+/**
+ * The state database's pool, sized by DB_POOL_SIZE. UTC sessions: cursor values travel as text
+ * and must not depend on the server's zone.
+ */
+export function createPgPool(url: string, config: Pick<RuntimeConfig, 'dbPoolSize'>, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: config.dbPoolSize, idleTimeoutMillis: 30_000, options: '-c TimeZone=UTC' });
+  // An idle client losing its connection (server restart, 57P01) must not crash the process.
+  pool.on('error', (error) => logger.warn('idle database connection lost', { error }));
+  return pool;
+}

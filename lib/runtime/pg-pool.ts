@@ -1,6 +1,7 @@
 /** One pg pool per container (Lambda reuses it across invocations). */
-import pg from 'pg';
+import type pg from 'pg';
 import { config, ConfigError } from './config.ts';
+import { createPgPool } from './engine.ts';
 import { logger } from './logger-instance.ts';
 import { runtimeSecrets } from './secrets.ts';
 
@@ -13,9 +14,7 @@ let pool: pg.Pool | undefined;
 export function getPool(): pg.Pool {
   if (!pool) {
     if (!secrets.databaseUrl) throw new ConfigError('DATABASE_URL (or DATABASE_URL_PARAM) is not set');
-    pool = new pg.Pool({ connectionString: secrets.databaseUrl, max: config.dbPoolSize, idleTimeoutMillis: 30_000, options: '-c TimeZone=UTC' });
-    // An idle client losing its connection (server restart, 57P01) must not crash the process.
-    pool.on('error', (error) => logger.warn('idle database connection lost', { error }));
+    pool = createPgPool(secrets.databaseUrl, config, logger);
   }
   return pool;
 }

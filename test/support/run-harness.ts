@@ -1,13 +1,20 @@
 /**
  * The engine on a test database with the real state machine definition on the local Step
- * Functions endpoint, step handlers in-process: what `npm start` runs, minus the HTTP API. Knobs
- * for fault tests: step interception, paced retries, a short RunBatch TimeoutSeconds (edited into
- * the loaded definition; the file is not touched), a small stale-run threshold, a Step Functions
- * client, and waits that survive the database connections being terminated under them.
+ * Functions endpoint: what `npm start` runs, minus the HTTP API, with one difference. The steps
+ * run in this process, through the same handler path as functions/steps/* (the middy step preset
+ * over the engine that `createEngine` builds from a config that `parseConfig` read), instead of
+ * in the stack's worker threads: the fault tests wrap the real step (hold it at a lock, keep its
+ * promise to see a stopped execution's write refused, fail it after it began), which needs the
+ * step's promise and the engine's store in the test's own hands. The worker path and its
+ * timeouts are tested by test/integration/local-lambda.test.ts and test/e2e/local-steps.test.ts.
+ * Knobs for fault tests: step interception, paced retries, a short RunBatch TimeoutSeconds (edited
+ * into the loaded definition; the file is not touched), settings as environment variables, a
+ * Step Functions client, and waits that survive the database connections being terminated.
  */
 import path from 'node:path';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
-import pg from 'pg';
+import type { Context } from 'aws-lambda';
+import type pg from 'pg';
 import { createSearchSinkFactory } from '../../lib/adapters/search/index.ts';
 import { createSfnExecutionStarter } from '../../lib/adapters/sfn/execution-starter.ts';
 import { ConnectionLostError } from '../../lib/core/errors.ts';
@@ -15,8 +22,9 @@ import { silentLogger } from '../../lib/core/logger.ts';
 import type { RunRecord } from '../../lib/core/ports.ts';
 import type { StepInput } from '../../lib/core/use-cases/run-steps.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint } from '../../lib/local/sfn-endpoint/index.ts';
-import { createEngine, type Engine } from '../../lib/runtime/engine.ts';
-import { createTransformCompiler } from '../../lib/transforms/index.ts';
+import { parseConfig } from '../../lib/runtime/config.ts';
+import { createEngine, createPgPool, type Engine } from '../../lib/runtime/engine.ts';
+import { stepHandler } from '../../lib/runtime/step.ts';
 
 export const STEP_KEYS = ['startRun', 'runBatch', 'completeRun', 'pauseRun', 'failRun', 'continueAsNew'] as const;
 export type StepKey = (typeof STEP_KEYS)[number];
@@ -24,14 +32,14 @@ export type StepWrapper = (input: StepInput, real: (input: StepInput) => Promise
 
 export interface RunHarnessOptions {
   databaseUrl: string;
-  batchesPerExecution?: number;
+  /** Function settings as environment variables (BATCHES_PER_EXECUTION, STALE_RUN_SECONDS, ...). */
+  settings?: Record<string, string>;
   esUrl?: string;
   opensearchUrl?: string;
   /** Milliseconds between retries of every Task (default 0: no waiting in tests). */
   retryIntervalMs?: number;
   /** RunBatch TimeoutSeconds in place of the definition's 300. */
   runBatchTimeoutSeconds?: number;
-  staleRunSeconds?: number;
 }
 
 export interface RunHarness {
@@ -58,9 +66,14 @@ export interface RunHarness {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The part of a Lambda context that middy reads; the step handlers read none of it. */
+const lambdaContext = (key: string) =>
+  ({ functionName: `etl-test-${key}`, awsRequestId: 'in-process', getRemainingTimeInMillis: () => 60_000 }) as unknown as Context;
+
 export async function startRunHarness(options: RunHarnessOptions): Promise<RunHarness> {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, options: '-c TimeZone=UTC' });
-  pool.on('error', () => undefined); // terminated idle connections are expected here
+  const config = parseConfig({ ...options.settings, DATABASE_URL: options.databaseUrl });
+  // Terminated idle connections are expected here: the silent logger swallows them.
+  const pool = createPgPool(options.databaseUrl, config, silentLogger);
   const searchSinks = createSearchSinkFactory({
     elasticsearchUrl: options.esUrl,
     opensearchUrl: options.opensearchUrl,
@@ -69,14 +82,18 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
   const wrappers = new Map<StepKey, StepWrapper>();
   const bound: { engine?: Engine } = {};
   const taskHandlers = Object.fromEntries(
-    STEP_KEYS.map((key) => [
-      key,
-      (input: unknown) => {
-        const real = (i: StepInput): Promise<unknown> => bound.engine!.steps[key](i);
-        const wrapper = wrappers.get(key);
-        return wrapper ? wrapper(input as StepInput, real) : real(input as StepInput);
-      },
-    ]),
+    STEP_KEYS.map((key) => {
+      // What functions/steps/<key>.ts exports, over this harness's engine.
+      const handler = stepHandler<unknown>((input) => bound.engine!.steps[key](input));
+      const real = (input: StepInput): Promise<unknown> => handler(input, lambdaContext(key));
+      return [
+        key,
+        (input: unknown) => {
+          const wrapper = wrappers.get(key);
+          return wrapper ? wrapper(input as StepInput, real) : real(input as StepInput);
+        },
+      ];
+    }),
   );
   const definition = (await loadDefinitionFile(path.resolve('statemachines/run-pipeline.asl.json'))) as { States: Record<string, Record<string, unknown>> };
   if (options.runBatchTimeoutSeconds !== undefined) definition.States.RunBatch!.TimeoutSeconds = options.runBatchTimeoutSeconds;
@@ -87,15 +104,11 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
     retryIntervalOverrides: Object.fromEntries(['StartRun', 'RunBatch', 'CompleteRun', 'PauseRun', 'FailRun', 'ContinueAsNew'].map((state) => [state, interval])),
   });
   const stateMachineArn = endpoint.stateMachineArn('etl-test-run-pipeline');
-  const engine = (bound.engine = createEngine({
+  const engine = (bound.engine = createEngine(config, {
     pool,
-    executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
-    transforms: createTransformCompiler(),
-    logger: silentLogger,
-    statementTimeoutMs: 30_000,
-    batchesPerExecution: options.batchesPerExecution ?? 500,
+    executions: createSfnExecutionStarter({ stateMachineArn, region: config.region, endpoint: endpoint.url }),
     searchSinks,
-    staleRunSeconds: options.staleRunSeconds,
+    logger: silentLogger,
   }));
   const sfn = new SFNClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
