@@ -77,6 +77,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The endpoint needs its task handlers before it listens; the functions need its URL: bind late.
     const functions = await loadStepFunctions({ repoRoot, stage: STAGE, timeoutOverrides: options.functionTimeouts });
     const bound: { lambda?: LocalLambda } = {};
+    // Stopped after the endpoint (cleanups run in reverse): executions are aborted before their workers end.
+    cleanups.push(async () => await bound.lambda?.stop());
     const taskHandlers: Record<string, TaskHandler> = Object.fromEntries(functions.map((fn) => [fn.key, (input: unknown) => bound.lambda!.invoke(fn.key, input)]));
     const endpoint: LocalSfnEndpoint = await startLocalSfnEndpoint({
       port: options.sfnPort,
@@ -87,8 +89,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => endpoint.stop());
     const stateMachineArn = endpoint.stateMachineArn(STATE_MACHINE_NAME);
     const env = functionEnvironment(options, { DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
-    const lambda = (bound.lambda = createLocalLambda({ functions, env, onOutput: options.onStepOutput }));
-    cleanups.push(() => lambda.stop());
+    bound.lambda = createLocalLambda({ functions, env, onOutput: options.onStepOutput });
 
     const api = await startHttpApi(options, env);
     cleanups.push(() => stopChild(api));
