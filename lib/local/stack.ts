@@ -13,6 +13,7 @@ import { DEFAULT_FILMS, seedCatalogue } from '../../seeds/catalogue.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseConfig } from '../runtime/config.ts';
 import { migrateDatabase, openLocalDatabase, withPool } from './database.ts';
+import { prepareDemoConnections } from './demo-databases.ts';
 import { loadStepFunctions } from './lambda/functions.ts';
 import { createLocalLambda, type LocalLambda } from './lambda/runner.ts';
 import { inheritedEnvironment, repoRoot } from './local-config.ts';
@@ -43,6 +44,10 @@ export interface LocalStackOptions {
   functionTimeouts?: Readonly<Record<string, number>>;
   /** Where the step functions' log lines go (default: this process's stderr). */
   onStepOutput?: (line: string) => void;
+  /** Named connections (ETL_CONNECTION_<NAME>), by lower-case name; they win over the demo's. */
+  connections?: Readonly<Record<string, string>>;
+  /** Create the demo's `catalogue` and `warehouse` connections (roles, database) on the local server. */
+  demoConnections?: boolean;
   /** Tests remove retry waits (one value per retrier of a state). */
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Where serverless-offline's output goes (default: discarded unless it fails to start). */
@@ -74,6 +79,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (applied.length) logger.info('migrations applied', { applied });
     if (options.seedWhenEmpty) await seedIfEmpty(database.url, logger);
 
+    const named = { ...(options.demoConnections ? await demoConnections(database.url, logger) : {}), ...options.connections };
+
     // The endpoint needs its task handlers before it listens; the functions need its URL: bind late.
     const functions = await loadStepFunctions({ repoRoot, stage: STAGE, timeoutOverrides: options.functionTimeouts });
     const bound: { lambda?: LocalLambda } = {};
@@ -88,7 +95,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     cleanups.push(() => endpoint.stop());
     const stateMachineArn = endpoint.stateMachineArn(STATE_MACHINE_NAME);
-    const env = functionEnvironment(options, { DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
+    const connectionVariables = Object.fromEntries(Object.entries(named).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
+    const env = functionEnvironment(options, { ...connectionVariables, DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
     bound.lambda = createLocalLambda({ functions, env, onOutput: options.onStepOutput });
 
     const api = await startHttpApi(options, env);
@@ -115,6 +123,16 @@ function functionEnvironment(options: LocalStackOptions, wiring: Record<string, 
   };
 }
 
+/** The demo's connections; a server that refuses (no CREATEROLE/CREATEDB) leaves the demo without them. */
+async function demoConnections(stateUrl: string, logger: Logger): Promise<Record<string, string>> {
+  try {
+    return { ...(await prepareDemoConnections(stateUrl)) };
+  } catch (error) {
+    logger.warn('the demo connections (catalogue, warehouse) could not be prepared; set ETL_CONNECTION_CATALOGUE and ETL_CONNECTION_WAREHOUSE', { error });
+    return {};
+  }
+}
+
 async function seedIfEmpty(url: string, logger: Logger): Promise<void> {
   await withPool(url, async (pool) => {
     const { rows } = await pool.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM content.film_work) AS any');
@@ -126,7 +144,7 @@ async function seedIfEmpty(url: string, logger: Logger): Promise<void> {
 
 /** serverless-offline, started directly (not through npx: a signal to npx orphans its child). */
 async function startHttpApi(options: LocalStackOptions, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(path.join(repoRoot, 'node_modules/.bin/sls'), ['offline', 'start', '--stage', 'local', '--region', 'us-east-1'], {
+  const child = spawn(path.join(repoRoot, 'node_modules/.bin/sls'), ['offline', 'start', '--stage', 'local', '--region', 'us-east-1', '--localEnvironment'], {
     cwd: repoRoot,
     env: {
       ...inheritedEnvironment(),

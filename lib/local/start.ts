@@ -18,6 +18,8 @@ async function main(): Promise<number> {
     opensearchUrl: localConfig.opensearchUrl,
     apiKey: localConfig.apiKey,
     settings: localConfig.functionSettings,
+    connections: localConfig.connections,
+    demoConnections: true,
     logger,
     seedWhenEmpty: true,
   });

@@ -27,6 +27,40 @@ function optional(env: Environment, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+const CONNECTION_VARIABLE = /^ETL_CONNECTION_(.+)$/;
+const CONNECTION_NAME = /^[A-Z][A-Z0-9_]{0,62}$/;
+
+/**
+ * ETL_CONNECTION_<NAME>=<postgres URL> -> { <name>: url } (NAME upper case: letters, digits,
+ * underscore; pipelines use the lower-case name). `default` is DATABASE_URL and cannot be redefined.
+ */
+function connectionUrls(env: Environment): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const [variable, value] of Object.entries(env)) {
+    const match = CONNECTION_VARIABLE.exec(variable);
+    if (!match || value === undefined || value === '') continue;
+    const name = match[1]!;
+    if (!CONNECTION_NAME.test(name)) throw new ConfigError(`${variable}: the connection name must be upper-case letters, digits and underscores, starting with a letter`);
+    if (name === 'DEFAULT') throw new ConfigError(`${variable}: "default" is the state database; set DATABASE_URL instead`);
+    urls[name.toLowerCase()] = value;
+  }
+  return urls;
+}
+
+/** ETL_CONNECTIONS_SSM_NAMES=warehouse,app: connections whose URL is the SSM parameter <ETL_CONNECTIONS_SSM_PATH><name>. */
+function connectionParams(env: Environment): Record<string, string> {
+  const names = (optional(env, 'ETL_CONNECTIONS_SSM_NAMES') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  if (names.length === 0) return {};
+  const prefix = optional(env, 'ETL_CONNECTIONS_SSM_PATH');
+  if (!prefix) throw new ConfigError('ETL_CONNECTIONS_SSM_PATH is not set (the SSM path of the connection parameters)');
+  const params: Record<string, string> = {};
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(name) || name === 'default') throw new ConfigError(`ETL_CONNECTIONS_SSM_NAMES: "${name}" is not a connection name (lower-case letters, digits, underscore; not "default")`);
+    params[name] = `${prefix}${name}`;
+  }
+  return params;
+}
+
 const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 function logLevel(env: Environment): LogLevel {
@@ -47,6 +81,10 @@ export function parseConfig(env: Environment) {
     databaseUrlParam: optional(env, 'DATABASE_URL_PARAM'),
     esUrlParam: optional(env, 'ES_URL_PARAM'),
     opensearchUrlParam: optional(env, 'OPENSEARCH_URL_PARAM'),
+    /** Named connections (sources and Postgres targets in other databases), by lower-case name. */
+    connectionUrls: Object.freeze(connectionUrls(env)),
+    /** Named connections whose URL is read from SSM (cloud stages), name -> parameter name. */
+    connectionParams: Object.freeze(connectionParams(env)),
     /** Step Functions endpoint override: the local endpoint or LocalStack. Unset on AWS. */
     sfnEndpoint: optional(env, 'SFN_ENDPOINT'),
     stateMachineArn: optional(env, 'STATE_MACHINE_ARN'),
@@ -61,7 +99,9 @@ export function parseConfig(env: Environment) {
     batchesPerExecution: integer(env, 'BATCHES_PER_EXECUTION', 500, 1, 2_000),
     /** A RUNNING run whose heartbeat is older than this is considered stuck. */
     staleRunSeconds: integer(env, 'STALE_RUN_SECONDS', 900, 5, 86_400),
+    /** Sessions of the state pool; each connection also gets a read pool and (not `default`) a write pool. */
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 4, 1, 50),
+    connectionPoolSize: integer(env, 'CONNECTION_POOL_SIZE', 2, 1, 50),
   });
 }
 

@@ -1,15 +1,17 @@
 /**
  * The one composition root of the engine: use-cases assembled from their adapters, with every
  * setting taken from a parsed RuntimeConfig. The Lambda wiring (services.ts) calls it with the
- * container's singletons; the test harness calls it with its own pool and endpoint and a config
- * from the same parser, so pool sizes and timeouts cannot drift between the three.
+ * container's singletons; the test harness calls it with its own connections and endpoint and a
+ * config from the same parser, so pool sizes and timeouts cannot drift between the two, and the
+ * local stack runs the Lambda wiring itself (its steps are the functions/steps handlers).
  */
-import pg from 'pg';
 import type { Logger } from '../core/logger.ts';
-import type { ExecutionStarter, Sink, SinkFactory, TransformCompiler } from '../core/ports.ts';
+import { DEFAULT_CONNECTION } from '../core/pipeline.ts';
+import type { ExecutionStarter, Sink, SinkFactory, SourceReader, SourceReaders, TransformCompiler } from '../core/ports.ts';
 import { createManagePipelines } from '../core/use-cases/manage-pipelines.ts';
 import { createRequestRuns } from '../core/use-cases/request-runs.ts';
 import { createRunSteps } from '../core/use-cases/run-steps.ts';
+import { createConnectionRegistry, type ConnectionRegistry } from '../adapters/pg/connections.ts';
 import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
 import { createPgStateStore } from '../adapters/pg/state-store.ts';
 import { createPostgresSink } from '../adapters/pg/postgres-sink.ts';
@@ -17,10 +19,11 @@ import { createTransformCompiler } from '../transforms/index.ts';
 import type { RuntimeConfig } from './config.ts';
 
 /** The settings the engine reads (a RuntimeConfig has them all). */
-export type EngineConfig = Pick<RuntimeConfig, 'sourceStatementTimeoutMs' | 'batchesPerExecution' | 'staleRunSeconds'>;
+export type EngineConfig = Pick<RuntimeConfig, 'batchesPerExecution' | 'staleRunSeconds'>;
 
 export interface EngineDeps {
-  pool: pg.Pool;
+  /** The state database (`default`) and the named connections, with their pools. */
+  connections: ConnectionRegistry;
   executions: ExecutionStarter;
   /** Builds Elasticsearch/OpenSearch sinks (it names the missing URL when none is configured). */
   searchSinks: SinkFactory;
@@ -30,21 +33,38 @@ export interface EngineDeps {
 }
 
 export function createEngine(config: EngineConfig, deps: EngineDeps) {
-  const { pool, executions, logger } = deps;
+  const { connections, executions, logger } = deps;
   const transforms = deps.transforms ?? createTransformCompiler();
-  const store = createPgStateStore(pool);
+  const store = createPgStateStore(connections.statePool);
+  const readerCache = new Map<string, SourceReader>();
+  const readers: SourceReaders = {
+    forConnection(name) {
+      let reader = readerCache.get(name);
+      if (!reader) {
+        reader = createPgSourceReader(connections.readPool(name), { label: connections.label(name) });
+        readerCache.set(name, reader);
+      }
+      return reader;
+    },
+  };
   const sinks: SinkFactory = {
     forTarget(target, context): Sink {
-      return target.type === 'postgres' ? createPostgresSink(pool, target) : deps.searchSinks.forTarget(target, context);
+      if (target.type !== 'postgres') return deps.searchSinks.forTarget(target, context);
+      const connection = target.connection ?? DEFAULT_CONNECTION;
+      return createPostgresSink(connections.writePool(connection), target, {
+        sharesStateTransaction: connection === DEFAULT_CONNECTION,
+        label: connections.label(connection),
+      });
     },
   };
   return {
     store,
-    manage: createManagePipelines({ store, transforms }),
+    connections,
+    manage: createManagePipelines({ store, transforms, connections }),
     runs: createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds }),
     steps: createRunSteps({
       store,
-      reader: createPgSourceReader(pool, { statementTimeoutMs: config.sourceStatementTimeoutMs }),
+      readers,
       sinks,
       transforms,
       executions,
@@ -58,12 +78,21 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
 export type Engine = ReturnType<typeof createEngine>;
 
 /**
- * The state database's pool, sized by DB_POOL_SIZE. UTC sessions: cursor values travel as text
- * and must not depend on the server's zone.
+ * The connections of one process (a Lambda container, the test harness), sized and timed by the
+ * config: DB_POOL_SIZE state sessions, CONNECTION_POOL_SIZE read and write sessions per
+ * connection, SOURCE_STATEMENT_TIMEOUT_MS on every read of user SQL.
  */
-export function createPgPool(url: string, config: Pick<RuntimeConfig, 'dbPoolSize'>, logger: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: config.dbPoolSize, idleTimeoutMillis: 30_000, options: '-c TimeZone=UTC' });
-  // An idle client losing its connection (server restart, 57P01) must not crash the process.
-  pool.on('error', (error) => logger.warn('idle database connection lost', { error }));
-  return pool;
+export function createConnections(
+  config: Pick<RuntimeConfig, 'sourceStatementTimeoutMs' | 'dbPoolSize' | 'connectionPoolSize'>,
+  urls: { stateUrl: string; named: Readonly<Record<string, string>> },
+  logger: Logger,
+): ConnectionRegistry {
+  return createConnectionRegistry({
+    stateUrl: urls.stateUrl,
+    named: { ...urls.named },
+    readStatementTimeoutMs: config.sourceStatementTimeoutMs,
+    sizes: { state: config.dbPoolSize, read: config.connectionPoolSize, write: config.connectionPoolSize },
+    // An idle client losing its connection (server restart, 57P01) must not crash the process.
+    onIdleError: (error, connection) => logger.warn('idle database connection lost', { error, connection }),
+  });
 }

@@ -7,7 +7,7 @@ import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts'
 import { config, requireSetting } from './config.ts';
 import { createEngine, type Engine } from './engine.ts';
 import { logger } from './logger-instance.ts';
-import { getPool } from './pg-pool.ts';
+import { getConnections } from './pg-pool.ts';
 import { createSearchSinksFromConfig } from './search-sinks.ts';
 
 let engine: Engine | undefined;
@@ -30,7 +30,7 @@ function lazyExecutionStarter(): ExecutionStarter {
 
 export function services(): Engine {
   engine ??= createEngine(config, {
-    pool: getPool(),
+    connections: getConnections(),
     executions: lazyExecutionStarter(),
     searchSinks: createSearchSinksFromConfig(),
     logger,

@@ -23,7 +23,7 @@ import type { RunRecord } from '../../lib/core/ports.ts';
 import type { StepInput } from '../../lib/core/use-cases/run-steps.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint } from '../../lib/local/sfn-endpoint/index.ts';
 import { parseConfig } from '../../lib/runtime/config.ts';
-import { createEngine, createPgPool, type Engine } from '../../lib/runtime/engine.ts';
+import { createConnections, createEngine, type Engine } from '../../lib/runtime/engine.ts';
 import { stepHandler } from '../../lib/runtime/step.ts';
 
 export const STEP_KEYS = ['startRun', 'runBatch', 'completeRun', 'pauseRun', 'failRun', 'continueAsNew'] as const;
@@ -32,7 +32,7 @@ export type StepWrapper = (input: StepInput, real: (input: StepInput) => Promise
 
 export interface RunHarnessOptions {
   databaseUrl: string;
-  /** Function settings as environment variables (BATCHES_PER_EXECUTION, STALE_RUN_SECONDS, ...). */
+  /** Function settings as environment variables (BATCHES_PER_EXECUTION, CONNECTION_POOL_SIZE, ...). */
   settings?: Record<string, string>;
   esUrl?: string;
   opensearchUrl?: string;
@@ -40,6 +40,8 @@ export interface RunHarnessOptions {
   retryIntervalMs?: number;
   /** RunBatch TimeoutSeconds in place of the definition's 300. */
   runBatchTimeoutSeconds?: number;
+  /** Named connections besides `default` (the test database), by lower-case name (ETL_CONNECTION_<NAME>). */
+  connections?: Record<string, string>;
 }
 
 export interface RunHarness {
@@ -71,9 +73,11 @@ const lambdaContext = (key: string) =>
   ({ functionName: `etl-test-${key}`, awsRequestId: 'in-process', getRemainingTimeInMillis: () => 60_000 }) as unknown as Context;
 
 export async function startRunHarness(options: RunHarnessOptions): Promise<RunHarness> {
-  const config = parseConfig({ ...options.settings, DATABASE_URL: options.databaseUrl });
+  const connectionVariables: Record<string, string> = Object.fromEntries(Object.entries(options.connections ?? {}).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
+  const config = parseConfig({ ...options.settings, ...connectionVariables, DATABASE_URL: options.databaseUrl });
   // Terminated idle connections are expected here: the silent logger swallows them.
-  const pool = createPgPool(options.databaseUrl, config, silentLogger);
+  const connections = createConnections(config, { stateUrl: options.databaseUrl, named: config.connectionUrls }, silentLogger);
+  const pool = connections.statePool;
   const searchSinks = createSearchSinkFactory({
     elasticsearchUrl: options.esUrl,
     opensearchUrl: options.opensearchUrl,
@@ -105,7 +109,7 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
   });
   const stateMachineArn = endpoint.stateMachineArn('etl-test-run-pipeline');
   const engine = (bound.engine = createEngine(config, {
-    pool,
+    connections,
     executions: createSfnExecutionStarter({ stateMachineArn, region: config.region, endpoint: endpoint.url }),
     searchSinks,
     logger: silentLogger,
@@ -166,7 +170,7 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
       sfn.destroy();
       await endpoint.stop();
       await searchSinks.close();
-      await pool.end();
+      await connections.close();
     },
   };
 }

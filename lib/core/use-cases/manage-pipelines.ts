@@ -3,15 +3,21 @@
  * for every entry point (HTTP, CLI, seeds): shape first, then the task plan's transforms.
  */
 import { NotFoundError } from '../errors.ts';
-import { applyPatch, parseCreatePipeline, parsePipelinePatch, type Pipeline } from '../pipeline.ts';
-import type { PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
+import { applyPatch, checkConnections, parseCreatePipeline, parsePipelinePatch, type Pipeline, type PipelineDefinition } from '../pipeline.ts';
+import type { ConnectionDirectory, ConnectionInfo, PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
 
 export interface ManagePipelinesDeps {
   store: StateStore;
   transforms: Pick<TransformCompiler, 'validate'>;
+  connections: ConnectionDirectory;
 }
 
-export function createManagePipelines({ store, transforms }: ManagePipelinesDeps) {
+export function createManagePipelines({ store, transforms, connections }: ManagePipelinesDeps) {
+  const validate = (definition: PipelineDefinition) => {
+    checkConnections(definition, connections.names());
+    transforms.validate(definition);
+  };
+
   async function get(id: string): Promise<PipelineWithLastRun> {
     const pipeline = await store.getPipeline(id);
     if (!pipeline) throw new NotFoundError(`pipeline ${id} not found`);
@@ -22,7 +28,7 @@ export function createManagePipelines({ store, transforms }: ManagePipelinesDeps
     /** Validates the body (ValidationError naming the field) and stores the pipeline as IDLE. */
     async create(body: unknown): Promise<Pipeline> {
       const definition = parseCreatePipeline(body);
-      transforms.validate(definition);
+      validate(definition);
       return await store.createPipeline(definition);
     },
     list: () => store.listPipelines(),
@@ -31,10 +37,12 @@ export function createManagePipelines({ store, transforms }: ManagePipelinesDeps
     async update(id: string, body: unknown): Promise<Pipeline> {
       const patch = parsePipelinePatch(body);
       const definition = applyPatch(await get(id), patch);
-      transforms.validate(definition);
+      validate(definition);
       return await store.updatePipeline(id, definition);
     },
     remove: (id: string) => store.deletePipeline(id),
+    /** The configured connections with a quick reachability check; never a password or URL. */
+    connections: async (): Promise<{ connections: ConnectionInfo[] }> => ({ connections: await connections.check() }),
   };
 }
 
