@@ -72,10 +72,13 @@ describe('steps of the local stack', () => {
   it('ends a step stuck in a catastrophic regular expression at the function timeout, retries it as declared, then fails the run; meanwhile another pipeline completes and the API and endpoint answer', async () => {
     const stuck = await api.createPipeline(catastrophic);
     const healthy = await api.createPipeline({ ...filmDimFull(50), name: 'healthy' });
+    // Warm the list route's function first: a cold serverless-offline worker alone takes seconds here.
+    await api.listPipelines();
     const stuckRun = await api.run(stuck.id);
     const healthyRun = await api.run(healthy.id);
 
-    // Answers while RunBatch spins (each attempt is a fresh worker, killed after 2 s).
+    // Answers while RunBatch spins (each attempt is a fresh worker, killed after 2 s). Had the
+    // regex run in this process, one evaluation on 34 `a`s would hold it for minutes.
     const slowest = { api: 0, endpoint: 0 };
     const probes = (async () => {
       for (let i = 0; i < 10; i += 1) {
@@ -91,8 +94,8 @@ describe('steps of the local stack', () => {
     expect(await api.waitForRun(healthy.id, healthyRun.run_id, { timeoutMs: 60_000 })).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, rows_written: FILMS });
     expect((await api.getRun(stuck.id, stuckRun.run_id)).status).toBe('RUNNING');
     await probes;
-    expect(slowest.api).toBeLessThan(2_000);
-    expect(slowest.endpoint).toBeLessThan(2_000);
+    expect(slowest.api).toBeLessThan(5_000);
+    expect(slowest.endpoint).toBeLessThan(5_000);
 
     const failed = await api.waitForRun(stuck.id, stuckRun.run_id, { timeoutMs: 90_000 });
     expect(failed).toMatchObject({
