@@ -91,7 +91,7 @@ export interface SinkContext {
    * The ids of every run of this pipeline: a sink that creates per-run objects (the search
    * alias_reload indices) removes only those of its own runs, never another pipeline's.
    */
-  ownRunIds?: () => Promise<string[]>;
+  ownRunIds: () => Promise<string[]>;
 }
 
 export interface SinkFactory {

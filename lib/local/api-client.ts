@@ -1,6 +1,6 @@
 /** A small client of the HTTP API for the demo, the CLI and the end-to-end tests. */
 import type { Pipeline } from '../core/pipeline.ts';
-import type { CheckpointRecord, PipelineWithLastRun, RunRecord } from '../core/ports.ts';
+import type { CheckpointRecord, ConnectionInfo, PipelineWithLastRun, RunRecord } from '../core/ports.ts';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -48,6 +48,7 @@ export function createApiClient(baseUrl: string, apiKey?: string) {
     listRuns: async (id: string) => (await call<{ runs: RunRecord[] }>('GET', `/pipelines/${id}/runs`)).runs,
     getRun: (id: string, runId: string) => call<RunRecord>('GET', `/pipelines/${id}/runs/${runId}`),
     getState: (id: string) => call<CheckpointRecord>('GET', `/pipelines/${id}/state`),
+    connections: async () => (await call<{ connections: ConnectionInfo[] }>('GET', '/connections')).connections,
 
     /** Polls until the run is no longer active (or is PAUSED); `onProgress` sees each poll. */
     async waitForRun(id: string, runId: string, options: { timeoutMs?: number; onProgress?: (run: RunRecord) => void } = {}): Promise<RunRecord> {

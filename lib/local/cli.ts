@@ -16,6 +16,7 @@ const usage = `usage: etl <command> [options]
   status <pipeline> [--watch]   the pipeline, its last run and metrics; --watch refreshes every second
   runs <pipeline>               run history
   state <pipeline>              the incremental checkpoint
+  connections                   the named connections (default = the platform's database) and whether each answers
 <pipeline> is a pipeline id or name. API_URL and API_KEY select the API.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -37,6 +38,9 @@ async function main(argv: string[]): Promise<number> {
       console.log(`created ${pipeline.name} (${pipeline.id}), status ${pipeline.status}`);
       return 0;
     }
+    case 'connections':
+      for (const c of await api.connections()) console.log(`${c.name.padEnd(16)} ${c.ok ? 'ok  ' : 'DOWN'}  ${c.user}@${c.host}/${c.database}`);
+      return 0;
     case 'list':
       for (const p of await api.listPipelines()) console.log(`${p.id}  ${p.name.padEnd(24)} ${p.mode.padEnd(12)} ${p.status}`);
       return 0;

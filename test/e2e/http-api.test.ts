@@ -104,7 +104,8 @@ describe('HTTP API of the local stack', () => {
     // Slow enough (pg_sleep per row) that the run cannot finish while the requests arrive:
     // serverless-offline serves one request of a function at a time.
     const slow = filmDimIncremental(50);
-    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.02 + 0 * length(q.title))) s`;
+    // 5 s a batch, 40 s in all: far longer than the requests take even on a loaded machine.
+    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.1 + 0 * length(q.title))) s`;
     const pipeline = await api.createPipeline({ ...slow, name: 'e2e_race', source: { ...slow.source, query } });
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => api.run(pipeline.id)));
     const accepted = results.filter((r) => r.status === 'fulfilled');
@@ -117,6 +118,16 @@ describe('HTTP API of the local stack', () => {
     expect(await api.waitForRun(pipeline.id, runId, { timeoutMs: 60_000 })).toMatchObject({ status: 'PAUSED' });
     const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn, maxResults: 1000 }));
     expect((executions.executions ?? []).filter((e) => e.name?.startsWith(runId))).toHaveLength(1);
+  });
+
+  it('lists the connections without secrets, and refuses an unknown one with 400 naming the field', async () => {
+    const connections = await api.connections();
+    expect(connections.map((c) => [c.name, c.ok])).toEqual([['default', true]]);
+    expect(JSON.stringify(connections)).not.toMatch(/password|postgres:\/\//);
+    const body = { ...filmDimFull(50), name: 'e2e_unknown_connection', source: { ...filmDimFull(50).source, connection: 'warehouse' } };
+    await expect(api.createPipeline(body)).rejects.toMatchObject({ status: 400, message: '400 validation_error: source.connection: unknown connection "warehouse" (known: default)' });
+    const unauthorised = await fetch(`${stack.apiUrl}/connections`);
+    expect(unauthorised.status).toBe(401);
   });
 
   it('answers 409 to pause when the pipeline is not running', async () => {

@@ -134,7 +134,7 @@ export function createIndexManager(
         // Physical indices of failed earlier runs never got the alias; they are dropped too. Only
         // indices named after this pipeline's own runs are deleted: another pipeline (or a person)
         // may keep an index of the same shape, which this one must never remove.
-        const ownIndices = new Set((await (context.ownRunIds?.() ?? Promise.resolve([context.runId]))).map((id) => physicalIndexName(alias, id)));
+        const ownIndices = new Set((await context.ownRunIds()).map((id) => physicalIndexName(alias, id)));
         const orphans = (await client.listIndices(`${alias}-*`)).filter((name) => name !== physical && isPhysicalOf(alias, name));
         await client.deleteIndices([...new Set([...replaced, ...orphans])].filter((name) => ownIndices.has(name)));
       }),
