@@ -21,7 +21,7 @@ async function main(): Promise<number> {
   let api = createApiClient(apiUrl, localConfig.apiKey);
   if (!(await api.health().then(() => true, () => false))) {
     console.log(`no API at ${apiUrl}: starting the embedded default stack for the demo...`);
-    stack = await startLocalStack({ ...stackPorts(), databaseUrl: localConfig.databaseUrl, esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, apiKey: localConfig.apiKey, connections: localConfig.connections, demoConnections: true, logger: createJsonLogger({ service: 'etl-local', level: 'warn' }), seedWhenEmpty: true });
+    stack = await startLocalStack({ ...stackPorts(), databaseUrl: localConfig.databaseUrl, esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, apiKey: localConfig.apiKey, settings: localConfig.functionSettings, connections: localConfig.connections, demoConnections: true, logger: createJsonLogger({ service: 'etl-local', level: 'warn' }), seedWhenEmpty: true });
     api = createApiClient(stack.apiUrl, localConfig.apiKey);
   }
   const databaseUrl = stack?.databaseUrl ?? localConfig.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${localConfig.embeddedPort}/${localConfig.embeddedDatabase}`;

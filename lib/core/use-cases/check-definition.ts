@@ -42,7 +42,7 @@ export function createDefinitionChecks({ inspector }: { inspector: DefinitionIns
         columns = await inspector.queryColumns(sourceConnection, definition.source.query);
       } catch (error) {
         if (error instanceof SourceQueryError) {
-          throw new ValidationError(`${sourceField}.query: ${error.message.replace(/^source query on [^:]*\): /, '')}`, `${sourceField}.query`);
+          throw new ValidationError(`${sourceField}.query: ${error.message.replace(/^source query on .*?\): /, '')}`, `${sourceField}.query`);
         }
         if (!isRetryable(error)) throw error;
         unreachable(`${sourceField}.connection`, sourceConnection, error);
