@@ -202,6 +202,6 @@ describe('no row lost silently', () => {
     expect(preview.rows.map((row) => row.id)).toEqual([1, 2, 3, 4, 5]);
     expect(preview).toMatchObject({ rows_read: 5, rows_dropped: 0, warnings: [] });
     expect((await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM dst')).rows[0]!.n).toBe(0);
-    expect((await harness.engine.runs.listRuns(pipeline.id)).length).toBe(0);
+    expect((await harness.engine.runs.listRuns(pipeline.id)).runs).toHaveLength(0);
   });
 });
