@@ -9,6 +9,8 @@ import type { ColumnInfo, Row, SourceReaders, StateStore, TransformCompiler } fr
 import type { DefinitionChecks } from './check-definition.ts';
 
 export const PREVIEW_ROWS = 20;
+/** Wide rows are cut off at this much JSON, far below what an HTTP answer may carry (6 MB in Lambda). */
+export const PREVIEW_MAX_BYTES = 1024 * 1024;
 
 export interface Preview {
   columns: ColumnInfo[] | null;
@@ -33,6 +35,21 @@ export function createPreviewPipeline(deps: { store: StateStore; checks: Definit
       limit: Math.min(pipeline.batch_size, PREVIEW_ROWS),
     });
     const output = await deps.transforms.compile(pipeline).run(rows);
-    return { columns, rows: output.rows, rows_read: rows.length, rows_dropped: output.dropped, warnings };
+    return { columns, rows: withinBytes(output.rows, PREVIEW_MAX_BYTES, warnings), rows_read: rows.length, rows_dropped: output.dropped, warnings };
   };
+}
+
+/** The first rows whose JSON fits in `limit` bytes; a warning says how many were left out. */
+const encoder = new TextEncoder();
+
+function withinBytes(rows: Row[], limit: number, warnings: string[]): Row[] {
+  let size = 0;
+  const kept: Row[] = [];
+  for (const row of rows) {
+    size += encoder.encode(JSON.stringify(row, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).length;
+    if (size > limit) break;
+    kept.push(row);
+  }
+  if (kept.length < rows.length) warnings.push(`rows: ${rows.length - kept.length} of ${rows.length} rows are left out of the preview to keep it under ${limit} bytes`);
+  return kept;
 }
