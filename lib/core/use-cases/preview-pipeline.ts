@@ -39,14 +39,14 @@ export function createPreviewPipeline(deps: { store: StateStore; checks: Definit
   };
 }
 
-/** The first rows whose JSON fits in `limit` bytes; a warning says how many were left out. */
 const encoder = new TextEncoder();
 
+/** The first rows whose JSON fits in `limit` bytes; a warning says how many were left out. */
 function withinBytes(rows: Row[], limit: number, warnings: string[]): Row[] {
   let size = 0;
   const kept: Row[] = [];
   for (const row of rows) {
-    size += encoder.encode(JSON.stringify(row, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).length;
+    size += encoder.encode(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).length;
     if (size > limit) break;
     kept.push(row);
   }
