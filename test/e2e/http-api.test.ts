@@ -131,6 +131,19 @@ describe('HTTP API of the local stack', () => {
     expect(unauthorised.status).toBe(401);
   });
 
+  it('resets and previews a pipeline over HTTP; creation answers with its warnings', async () => {
+    const created = await api.createPipeline({ ...filmDimFull(5), name: 'e2e_reset_preview' });
+    expect((created as unknown as { warnings: string[] }).warnings).toEqual([]);
+    const before = (await targetDiff(db.pool)).targetRows;
+    const preview = await api.preview(created.id);
+    expect(preview.columns?.map((c) => c.name)).toEqual(['film_id', 'title', 'description', 'rating', 'type', 'creation_date', 'modified', 'genres', 'actors', 'directors', 'writers']);
+    expect(preview.rows).toHaveLength(5);
+    expect((await targetDiff(db.pool)).targetRows).toBe(before); // a preview writes nothing
+    expect(await api.reset(created.id)).toMatchObject({ id: created.id, status: 'IDLE' });
+    await expect(api.reset('00000000-0000-0000-0000-000000000000')).rejects.toMatchObject({ status: 404 });
+    await expect(api.preview('00000000-0000-0000-0000-000000000000')).rejects.toMatchObject({ status: 404 });
+  });
+
   it('answers 409 to pause when the pipeline is not running', async () => {
     const pipeline = await api.createPipeline({ ...filmDimFull(50), name: 'e2e_idle' });
     await expect(api.pause(pipeline.id)).rejects.toMatchObject({ status: 409 });
