@@ -32,6 +32,7 @@ find_python() {
 # ensure_venv DIR MIN_PYTHON PIP_INSTALL_ARGS...: a venv in DIR holding PIP_INSTALL_ARGS. The
 # arguments are recorded in DIR/.requirements; the venv is rebuilt only when they change.
 ensure_venv() {
+  export PIP_CACHE_DIR=${PIP_CACHE_DIR:-$(pwd)/.cache/pip}
   local dir=$1 min=$2
   shift 2
   local wanted="$*"

@@ -13,10 +13,13 @@
  * The function timeout is enforced by the executor (it kills this process): a handler that
  * blocks the event loop could not time itself out.
  */
+/* global console, fetch */
+import { Buffer } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { register } from 'node:module';
 import path from 'node:path';
+import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 
 const env = process.env;

@@ -21,7 +21,7 @@ db_pid=''
 cleanup() {
   local status=$?
   set +e
-  log "stopping LocalStack and the function processes"
+  log "stopping LocalStack and the $(ls "$RUN_DIR"/lambda/*.pid 2>/dev/null | wc -l) function processes it runs"
   bash localstack/host/stop.sh
   if [[ -n "$db_pid" ]] && kill -0 "$db_pid" 2>/dev/null; then
     log "stopping PostgreSQL"
@@ -91,6 +91,24 @@ ps -o pgid= -p "$(cat "$RUN_DIR/localstack.pid")" | tr -d ' ' >"$RUN_DIR/localst
 log "deploying the localstack stage (localstack/deploy.sh)"
 bash localstack/deploy.sh
 
+api_url=$(bash localstack/api-url.sh)
+log "API key on $api_url: none and a wrong one are refused, the deployed one is accepted"
+status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$@"; }
+expect_status() { # expected, description, curl arguments...
+  local expected=$1 description=$2 got
+  shift 2
+  got=$(status_of "$@")
+  if [[ "$got" != "$expected" ]]; then log "FAIL $description: HTTP $got, expected $expected"; exit 1; fi
+  log "  ok  $description: HTTP $got"
+}
+expect_status 200 'GET /health without a key' "$api_url/health"
+expect_status 403 'GET /pipelines without a key' "$api_url/pipelines"
+expect_status 403 'GET /pipelines with a wrong key' -H 'x-api-key: not-the-key' "$api_url/pipelines"
+expect_status 200 'GET /pipelines with the key' -H "x-api-key: ${API_KEY:-localstack-demo-api-key-0001}" "$api_url/pipelines"
+
 log "running the demo through LocalStack's API Gateway (localstack/demo.sh)"
 bash localstack/demo.sh
 log "demo passed"
+events=$("$AWS_CLI" --endpoint-url "$LOCALSTACK_ENDPOINT" --region us-east-1 logs filter-log-events \
+  --log-group-name /aws/lambda/etl-localstack-runBatch --query 'length(events)' --output text 2>/dev/null || echo 0)
+log "CloudWatch Logs of runBatch in LocalStack: $events events"
