@@ -11,7 +11,8 @@ stop_group() { # pid of a session leader started with setsid
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM -- "-$pid" 2>/dev/null
   for _ in $(seq 1 20); do
-    [[ -z "$(ps -o pid= -g "$pid" 2>/dev/null)" ]] && { echo "$name stopped"; return 0; }
+    # (zombies have ended: LocalStack's parent is gone, so init reaps it)
+    [[ -z "$(ps -o stat= -g "$pid" 2>/dev/null | grep -v '^Z')" ]] && { echo "$name stopped"; return 0; }
     sleep 0.25
   done
   kill -KILL -- "-$pid" 2>/dev/null

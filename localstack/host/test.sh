@@ -17,23 +17,32 @@ log() { printf '[test:localstack %4ds] %s\n' "$((SECONDS - started_at))" "$*"; }
 free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
 port_free() { node -e 'const s = require("net").createServer().once("error", () => process.exit(1)).listen(Number(process.argv[1]), "127.0.0.1", () => s.close())' "$1"; }
 
+# Processes of a group that still run (a zombie has ended; its parent has not reaped it yet).
+alive_in_group() { ps -o pid=,stat=,args= -g "$1" 2>/dev/null | awk '$2 !~ /^Z/'; }
+
 db_pid=''
 cleanup() {
   local status=$?
   set +e
-  log "stopping LocalStack and the $(ls "$RUN_DIR"/lambda/*.pid 2>/dev/null | wc -l) function processes it runs"
+  local recorded
+  recorded=$(ls "$RUN_DIR"/lambda/ 2>/dev/null | sed -n 's/\.pid$//p')
+  log "stopping LocalStack and the $(wc -w <<<"$recorded") function processes it runs"
   bash localstack/host/stop.sh
   if [[ -n "$db_pid" ]] && kill -0 "$db_pid" 2>/dev/null; then
     log "stopping PostgreSQL"
     kill -TERM "$db_pid"
-    for _ in $(seq 1 60); do [[ -z "$(ps -o pid= -g "$db_pid")" ]] && break; sleep 0.25; done
-    [[ -n "$(ps -o pid= -g "$db_pid")" ]] && kill -KILL -- "-$db_pid"
+    for _ in $(seq 1 60); do [[ -z "$(alive_in_group "$db_pid")" ]] && break; sleep 0.25; done
+    [[ -n "$(alive_in_group "$db_pid")" ]] && kill -KILL -- "-$db_pid"
   fi
-  local left=''
+  # What this run started and is still alive (zombies, already dead, do not count): the two
+  # process groups, and every function process the executor recorded.
+  local left='' group pid
   for group in "$(cat "$RUN_DIR/localstack.pgid" 2>/dev/null)" "$db_pid"; do
-    [[ -n "$group" ]] && left+=$(ps -o pid=,args= -g "$group" 2>/dev/null)
+    [[ -n "$group" ]] && left+=$(alive_in_group "$group")
   done
-  left+=$(pgrep -af 'localstack/host/bootstrap.mjs' | grep -F "$REPO_ROOT" || true)
+  for pid in $recorded; do
+    left+=$(ps -o pid=,stat=,args= -p "$pid" 2>/dev/null | awk '$2 !~ /^Z/')
+  done
   if [[ -n "$left" ]]; then
     log "processes left behind:"; echo "$left"; status=1
   else
@@ -109,6 +118,8 @@ expect_status 200 'GET /pipelines with the key' -H "x-api-key: ${API_KEY:-locals
 log "running the demo through LocalStack's API Gateway (localstack/demo.sh)"
 bash localstack/demo.sh
 log "demo passed"
-events=$("$AWS_CLI" --endpoint-url "$LOCALSTACK_ENDPOINT" --region us-east-1 logs filter-log-events \
-  --log-group-name /aws/lambda/etl-localstack-runBatch --query 'length(events)' --output text 2>/dev/null || echo 0)
-log "CloudWatch Logs of runBatch in LocalStack: $events events"
+# The functions' output reaches LocalStack's CloudWatch Logs (runPipeline logs "run requested").
+events=$(source localstack/env.sh && awsls logs filter-log-events \
+  --log-group-name /aws/lambda/etl-localstack-runPipeline --filter-pattern '"run requested"' --query 'length(events)' --output text)
+if [[ ! "$events" =~ ^[0-9]+$ ]] || ((events == 0)); then log "FAIL no 'run requested' event in the runPipeline log group ($events)"; exit 1; fi
+log "  ok  runPipeline's log group in LocalStack holds $events 'run requested' events"
