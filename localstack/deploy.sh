@@ -27,6 +27,8 @@ while IFS= read -r line; do
   put_secret "/etl/$STAGE/$name" "$value"
 done < <(localstack_secrets)
 
+# The connections' names (their URLs are the SecureStrings above), unless given explicitly.
+export ETL_CONNECTIONS=${ETL_CONNECTIONS-$(connection_names)}
 AWS_ENDPOINT_URL=$LOCALSTACK_ENDPOINT SLS_TELEMETRY_DISABLED=1 \
   node_modules/.bin/sls deploy --stage "$STAGE" --region "$AWS_REGION"
 

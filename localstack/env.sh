@@ -20,11 +20,23 @@ HOST_ES_URL=${LOCALSTACK_HOST_ES_URL-http://127.0.0.1:9200}
 LAMBDA_DATABASE_URL=${LOCALSTACK_LAMBDA_DATABASE_URL:-postgres://etl:etl@postgres:5432/etl}
 LAMBDA_ES_URL=${LOCALSTACK_LAMBDA_ES_URL-http://elasticsearch:9200}
 
+# Named connections (DESIGN.md "Connections"): every ETL_CONNECTION_<NAME>=<postgres URL> in the
+# environment, as the functions reach it, becomes the SecureString connections/<name> and a name
+# in ETL_CONNECTIONS, which serverless.yml reads at deploy time.
+connection_names() {
+  compgen -e | sed -n 's/^ETL_CONNECTION_\([A-Z0-9_]*\)$/\1/p' | tr 'A-Z' 'a-z' | paste -sd, -
+}
+
 # The SecureStrings deploy.sh writes, `<name under /etl/<stage>/>=<value>`, one per line; an empty
 # value writes nothing (an optional secret left unset). LOCALSTACK_EXTRA_SECRETS adds lines in the
-# same form (e.g. further connections), without editing this file.
+# same form, without editing this file.
 localstack_secrets() {
   printf '%s\n' "database-url=$LAMBDA_DATABASE_URL" "es-url=$LAMBDA_ES_URL"
+  local name variable
+  for name in $(connection_names | tr ',' ' '); do
+    variable=ETL_CONNECTION_$(tr 'a-z' 'A-Z' <<<"$name")
+    printf '%s\n' "connections/$name=${!variable}"
+  done
   [[ -n "${LOCALSTACK_EXTRA_SECRETS:-}" ]] && printf '%s\n' "$LOCALSTACK_EXTRA_SECRETS"
   return 0
 }
