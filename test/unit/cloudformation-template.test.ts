@@ -276,6 +276,22 @@ describe('the packaged dev stage', () => {
     for (const key of httpFunctionKeys()) expect(lambda(key).Timeout as number, key).toBeLessThan(API_GATEWAY_TIMEOUT_SECONDS);
   });
 
+  it('decides the KMS key and VPC choices when packaging: no condition, no KMS or EC2 grant, no implied DependsOn', () => {
+    // cfn-lint (npm run lint:cfn) flags conditions on constants and the branch they never take.
+    expect(template).not.toHaveProperty('Conditions');
+    expect(JSON.stringify(template)).not.toContain('Fn::If');
+    for (const key of functionKeys()) {
+      const actions = functionStatements(key).flatMap(actionsOf);
+      expect(actions.filter((action) => action.startsWith('kms:') || action.startsWith('ec2:')), key).toEqual([]);
+    }
+    for (const [id, resource] of Object.entries(template.Resources) as [string, Resource & { DependsOn?: string | string[] }][]) {
+      const properties = JSON.stringify(resource.Properties ?? {});
+      for (const dependency of [resource.DependsOn ?? []].flat()) {
+        expect(properties.includes(`"${dependency}"`) || properties.includes(`\${${dependency}.`), `${id} DependsOn ${dependency}`).toBe(false);
+      }
+    }
+  });
+
   it('builds one Node.js 22 arm64 bundle per function, outside any VPC unless configured', async () => {
     for (const key of functionKeys()) {
       const properties = lambda(key);
