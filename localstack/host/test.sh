@@ -92,6 +92,8 @@ done
 
 log "migrations and demo catalogue (localstack/migrate.sh)"
 bash localstack/migrate.sh
+log "demo connections catalogue and warehouse (roles, second database; deploy.sh stores them in SSM)"
+eval "$(DATABASE_URL=$LOCALSTACK_HOST_DATABASE_URL node_modules/.bin/tsx lib/local/db-command.ts demo-connections)"
 
 log "starting LocalStack on the host (localstack/host/start.sh)"
 bash localstack/host/start.sh
