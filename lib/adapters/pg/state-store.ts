@@ -212,7 +212,11 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       await tx(async (client) => {
         const current = await lockPipeline(client, id);
         if ([...ACTIVE_PIPELINE, 'PAUSED'].includes(current.status)) {
-          throw new ConflictError(`pipeline ${id} is ${current.status}; pause or let it finish before deleting it`);
+          throw new ConflictError(
+            current.status === 'PAUSED'
+              ? `pipeline ${id} is PAUSED; resume it, or abandon its run with POST /pipelines/${id}/reset, before deleting it`
+              : `pipeline ${id} is ${current.status}; pause it (then reset it) or let it finish before deleting it`,
+          );
         }
         await q('DELETE FROM etl.pipelines WHERE id = $1', [id], client);
       });
