@@ -35,7 +35,7 @@ describe('direct paths: pushdown and COPY', () => {
     }
     await state.pool.query(`DO $$ BEGIN CREATE ROLE ${nobody} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
     // One state session and one write session: whatever a query leaves on a session, the next use meets it.
-    harness = await startRunHarness({ databaseUrl: state.url, connections: { app: state.url, other: other.url }, statePoolSize: 1, writePoolSize: 1, readPoolSize: 1 });
+    harness = await startRunHarness({ databaseUrl: state.url, connections: { app: state.url, other: other.url }, settings: { DB_POOL_SIZE: '1', CONNECTION_POOL_SIZE: '1' } });
   });
   afterAll(async () => {
     await harness?.stop();
@@ -98,13 +98,13 @@ describe('direct paths: pushdown and COPY', () => {
       });
 
       it('fails naming the value when a target key repeats within a batch, and writes nothing of it', async () => {
+        await route.targetDb().pool.query('ALTER TABLE items_copy ADD COLUMN source_id integer');
         const pipeline = await create(route, 'target_repeats', 'SELECT target_id AS id, name, updated, id AS source_id FROM target_repeats', {
           mode: 'incremental',
           source: { query: 'SELECT target_id AS id, name, updated, id AS source_id FROM target_repeats', connection: route.source, incremental_key: 'updated', incremental_id_key: 'source_id' },
           target: { type: 'postgres', table: 'items_copy', key: ['id'], connection: route.target, ...(route.pushdown === undefined ? {} : { pushdown: route.pushdown }) },
           batch_size: 2000,
         });
-        await route.targetDb().pool.query('ALTER TABLE items_copy ADD COLUMN source_id integer');
         try {
           const run = await harness.runToEnd(pipeline.id);
           expect(run.status).toBe('FAILED');

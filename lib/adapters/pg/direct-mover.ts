@@ -32,7 +32,8 @@ import type { ConnectionRegistry } from './connections.ts';
 import { pipeCopy } from './copy-pipe.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
 import { moveStatement, pageExtras, pageSelect, type MoveOutcome } from './page-statement.ts';
-import { countNullKeys, explainMissingColumn, oneStatement, readSession, statementBody } from './source-reader.ts';
+import { oneStatement, withReadSession } from './read-session.ts';
+import { countNullKeys, explainMissingColumn, statementBody } from './source-reader.ts';
 import { escapeLiteral } from 'pg';
 
 export interface DirectMoverOptions {
@@ -44,6 +45,11 @@ export interface DirectMoverOptions {
 }
 
 const STAGE = 'pg_temp.etl_page';
+
+const readSession =
+  (pool: pg.Pool, label: string) =>
+  <T>(work: (client: pg.PoolClient) => Promise<T>) =>
+    withReadSession(pool, label, work);
 
 export function createPgDirectMovers(connections: ConnectionRegistry, options: DirectMoverOptions = {}): DirectMovers {
   const lockTimeoutMs = Math.trunc(options.lockTimeoutMs ?? 5_000);
