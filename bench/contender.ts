@@ -1,0 +1,150 @@
+/**
+ * One contender of the bench, in its own process so that its peak RSS is its own. Prints one
+ * JSON line: { name, seconds, rows, ... , peak_rss_mb }. Started by bench/run.ts.
+ */
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { runPlatform } from './platform.ts';
+
+interface Args {
+  name: string;
+  stateUrl: string;
+  targetUrl: string;
+  rows: number;
+  pageSize: number;
+  esUrl?: string;
+}
+
+const args = JSON.parse(process.argv[2]!) as Args;
+const COLUMNS = ['id', 'a', 'b', 'c', 'd', 'e'];
+const UPDATES = COLUMNS.filter((c) => c !== 'id');
+export const UPSERT = `ON CONFLICT (id) DO UPDATE SET ${UPDATES.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+  WHERE (${UPDATES.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${UPDATES.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+
+async function client(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  return c;
+}
+
+const timed = async (work: () => Promise<Record<string, unknown> | void>) => {
+  const started = performance.now();
+  const extra = (await work()) ?? {};
+  return { seconds: (performance.now() - started) / 1000, ...extra };
+};
+
+const contenders: Record<string, () => Promise<Record<string, unknown>>> = {
+  /** The in-database limit: one statement. */
+  async limit_sql() {
+    const c = await client(args.stateUrl);
+    try {
+      return await timed(async () => {
+        await c.query(`INSERT INTO bench.items_copy AS t SELECT * FROM bench.items ${UPSERT}`);
+      });
+    } finally {
+      await c.end();
+    }
+  },
+
+  /** The cross-database limit: one COPY out piped into one COPY into a staging table, then one upsert. */
+  async limit_copy() {
+    const [s, t] = await Promise.all([client(args.stateUrl), client(args.targetUrl)]);
+    try {
+      return await timed(async () => {
+        await t.query('BEGIN; CREATE TEMP TABLE stage (LIKE bench.items_copy) ON COMMIT DROP');
+        await streamPipeline(s.query(copyTo('COPY bench.items TO STDOUT')), t.query(copyFrom('COPY stage FROM STDIN')));
+        await t.query(`INSERT INTO bench.items_copy AS t SELECT * FROM stage ${UPSERT}`);
+        await t.query('COMMIT');
+      });
+    } finally {
+      await Promise.all([s.end(), t.end()]);
+    }
+  },
+
+  /** Pushdown page by page, one statement a page (what the platform's pushdown does, minus the platform). */
+  async pages_one_statement() {
+    const c = await client(args.stateUrl);
+    try {
+      return await timed(async () => {
+        let after = -1;
+        for (;;) {
+          const { rows } = await c.query<{ n: string; last: string | null }>(
+            `WITH page AS MATERIALIZED (SELECT * FROM bench.items WHERE id > $1 ORDER BY id LIMIT $2),
+                  w AS (INSERT INTO bench.items_copy AS t SELECT * FROM page ${UPSERT})
+             SELECT count(*) AS n, max(id)::text AS last FROM page`,
+            [after, args.pageSize],
+          );
+          if (!rows[0]!.last) break;
+          after = Number(rows[0]!.last);
+          if (Number(rows[0]!.n) < args.pageSize) break;
+        }
+      });
+    } finally {
+      await c.end();
+    }
+  },
+
+  /** Pushdown split in two: the page's key range read in a READ ONLY transaction, then INSERT ... SELECT over that range. */
+  async pages_read_only_first() {
+    const c = await client(args.stateUrl);
+    try {
+      return await timed(async () => {
+        let after = -1;
+        for (;;) {
+          await c.query('BEGIN READ ONLY');
+          const { rows } = await c.query<{ n: string; last: string | null }>(
+            'SELECT count(*) AS n, max(id)::text AS last FROM (SELECT id FROM bench.items WHERE id > $1 ORDER BY id LIMIT $2) k',
+            [after, args.pageSize],
+          );
+          await c.query('COMMIT');
+          const last = rows[0]!.last;
+          if (!last) break;
+          await c.query('BEGIN');
+          await c.query(`INSERT INTO bench.items_copy AS t SELECT * FROM bench.items WHERE id > $1 AND id <= $2 ${UPSERT}`, [after, last]);
+          await c.query('COMMIT');
+          after = Number(last);
+          if (Number(rows[0]!.n) < args.pageSize) break;
+        }
+      });
+    } finally {
+      await c.end();
+    }
+  },
+
+  /** The platform, source and target in the state database (pushdown), batch_size auto. */
+  async platform_same() {
+    return report(await runPlatform({ DATABASE_URL: args.stateUrl, LOG_LEVEL: 'error' }, pipelineBody('bench_same', 'default')));
+  },
+
+  /** The platform, target in another database (COPY), batch_size auto. */
+  async platform_cross() {
+    return report(await runPlatform({ DATABASE_URL: args.stateUrl, ETL_CONNECTION_TARGET: args.targetUrl, LOG_LEVEL: 'error' }, pipelineBody('bench_cross', 'target')));
+  },
+};
+
+function pipelineBody(name: string, connection: string): Record<string, unknown> {
+  return {
+    name: `${name}_${Date.now()}`,
+    mode: 'full',
+    source: { query: `SELECT ${COLUMNS.join(', ')} FROM bench.items` },
+    target: { type: 'postgres', table: 'bench.items_copy', key: ['id'], connection },
+  };
+}
+
+function report(result: Awaited<ReturnType<typeof runPlatform>>): Record<string, unknown> {
+  return {
+    seconds: result.seconds,
+    batches: result.run.batches,
+    batch_sizes: result.run.batch_sizes,
+    rows_written: result.run.rows_written,
+    transitions: result.transitions,
+    transitions_per_batch: Number(result.transitionsPerBatch.toFixed(2)),
+  };
+}
+
+const work = contenders[args.name];
+if (!work) throw new Error(`unknown contender ${args.name}`);
+const result = await work();
+console.log(JSON.stringify({ name: args.name, ...result, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+process.exit(0);

@@ -1,0 +1,150 @@
+/**
+ * `npm run bench [-- --rows N] [--rounds R] [--page P]`: the platform against the databases' own
+ * limits, side by side on one embedded PostgreSQL cluster of its own (data under .cache/bench/pg,
+ * never the user's .data). Seeds N rows (default 1,000,000) of a 6-column table into database
+ * bench_state (also the platform's state), then runs each contender in its own process, target
+ * emptied before each, rounds interleaved:
+ *
+ *   limit_sql               in-database INSERT ... SELECT ... ON CONFLICT (the same-database limit)
+ *   limit_copy              COPY out of bench_state piped into COPY + upsert in bench_target (the cross-database limit)
+ *   pages_one_statement     the pushdown statement's shape, page by page, without the platform
+ *   pages_read_only_first   the same pages, each key range read READ ONLY first, then INSERT ... SELECT over it
+ *   platform_same           the platform into bench_state (pushdown), batch_size auto
+ *   platform_cross          the platform into bench_target (COPY), batch_size auto
+ *
+ * Prints seconds, rows/s, the ratio to the matching limit, peak RSS of each contender's process
+ * and transitions per batch; writes the figures as JSON under .cache/bench/.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { migrateUp } from '../lib/db/migrate.ts';
+import { startEmbeddedPostgres } from '../lib/local/embedded-postgres.ts';
+import { freePort } from '../lib/local/processes.ts';
+
+const option = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROWS = option('rows', 1_000_000);
+const ROUNDS = option('rounds', 1);
+const PAGE = option('page', 50_000);
+const CONTENDERS = ['limit_sql', 'limit_copy', 'pages_one_statement', 'pages_read_only_first', 'platform_same', 'platform_cross'];
+const LIMIT_OF: Record<string, string> = { pages_one_statement: 'limit_sql', pages_read_only_first: 'limit_sql', platform_same: 'limit_sql', platform_cross: 'limit_copy' };
+const TABLE = `(id bigint PRIMARY KEY, a integer NOT NULL, b text NOT NULL, c numeric(12,2), d timestamptz NOT NULL, e boolean NOT NULL)`;
+
+const root = path.resolve('.cache/bench');
+await mkdir(root, { recursive: true });
+const server = await startEmbeddedPostgres({ dataDir: path.join(root, 'pg'), port: await freePort(), durable: false });
+let exitCode = 0;
+try {
+  await server.ensureDatabase('bench_state');
+  await server.ensureDatabase('bench_target');
+  const stateUrl = server.urlFor('bench_state');
+  const targetUrl = server.urlFor('bench_target');
+  const state = new pg.Pool({ connectionString: stateUrl, max: 2 });
+  const target = new pg.Pool({ connectionString: targetUrl, max: 2 });
+  for (const pool of [state, target]) pool.on('error', () => undefined);
+  const migrator = await state.connect();
+  await migrateUp(migrator).finally(() => migrator.release());
+  await seed(state, target);
+
+  const results: Record<string, unknown>[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const name of CONTENDERS) {
+      await state.query('TRUNCATE bench.items_copy; TRUNCATE etl.pipelines CASCADE');
+      await target.query('TRUNCATE bench.items_copy');
+      await Promise.all([state.query('VACUUM ANALYZE bench.items_copy'), target.query('VACUUM ANALYZE bench.items_copy'), state.query('CHECKPOINT')]);
+      const result = await contender({ name, stateUrl, targetUrl, rows: ROWS, pageSize: PAGE });
+      const written = Number((await (name === 'limit_copy' || name === 'platform_cross' ? target : state).query<{ n: string }>('SELECT count(*) AS n FROM bench.items_copy')).rows[0]!.n);
+      if (written !== ROWS) throw new Error(`${name} wrote ${written} rows, not ${ROWS}`);
+      results.push({ round, ...result });
+      process.stderr.write(`round ${round} ${name}: ${Number(result.seconds).toFixed(2)} s\n`);
+    }
+  }
+  await Promise.all([state.end(), target.end()]);
+  const summary = summarise(results);
+  printTable(summary);
+  const file = path.join(root, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify({ rows: ROWS, rounds: ROUNDS, page: PAGE, node: process.version, cpus: (await import('node:os')).cpus().length, results, summary }, null, 2));
+  console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
+} catch (error) {
+  console.error(error);
+  exitCode = 1;
+} finally {
+  await server.stop();
+}
+process.exit(exitCode);
+
+async function seed(state: pg.Pool, target: pg.Pool): Promise<void> {
+  await state.query(`CREATE SCHEMA IF NOT EXISTS bench; CREATE TABLE IF NOT EXISTS bench.items ${TABLE}; CREATE TABLE IF NOT EXISTS bench.items_copy ${TABLE}`);
+  await target.query(`CREATE SCHEMA IF NOT EXISTS bench; CREATE TABLE IF NOT EXISTS bench.items_copy ${TABLE}`);
+  const { rows } = await state.query<{ n: string }>('SELECT count(*) AS n FROM bench.items');
+  if (Number(rows[0]!.n) === ROWS) return;
+  process.stderr.write(`seeding ${ROWS} rows\n`);
+  await state.query('TRUNCATE bench.items');
+  await state.query(
+    `INSERT INTO bench.items SELECT i, (i * 7919) % 100000, md5(i::text) || ' item ' || i, (i % 100000) / 100.0,
+       timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second', i % 3 = 0
+     FROM generate_series(1, $1) AS i`,
+    [ROWS],
+  );
+  await state.query('VACUUM ANALYZE bench.items');
+}
+
+function contender(args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('bench/contender.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => {
+      const line = output.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`contender ${String(args.name)} failed (exit ${code}): ${output}`));
+      else resolve(JSON.parse(line) as Record<string, unknown>);
+    });
+  });
+}
+
+interface Line {
+  name: string;
+  seconds: number;
+  rows_per_s: number;
+  ratio: number | null;
+  peak_rss_mb: number;
+  transitions_per_batch: number | null;
+  batches: number | null;
+  batch_sizes: unknown;
+}
+
+/** The median round of each contender; ratios against the median of its limit. */
+function summarise(results: Record<string, unknown>[]): Line[] {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+  const of = (name: string) => results.filter((r) => r.name === name);
+  const seconds = (name: string) => median(of(name).map((r) => Number(r.seconds)));
+  return CONTENDERS.map((name) => {
+    const rounds = of(name);
+    const s = seconds(name);
+    const last = rounds.at(-1)!;
+    return {
+      name,
+      seconds: Number(s.toFixed(2)),
+      rows_per_s: Math.round(ROWS / s),
+      ratio: LIMIT_OF[name] ? Number((s / seconds(LIMIT_OF[name])).toFixed(2)) : null,
+      peak_rss_mb: Math.max(...rounds.map((r) => Number(r.peak_rss_mb))),
+      transitions_per_batch: (last.transitions_per_batch as number | undefined) ?? null,
+      batches: (last.batches as number | undefined) ?? null,
+      batch_sizes: last.batch_sizes ?? null,
+    };
+  });
+}
+
+function printTable(lines: Line[]): void {
+  console.log(`\n${ROWS} rows, ${ROUNDS} round(s), median seconds`);
+  console.log('contender               seconds   rows/s     ratio  peak RSS MB  transitions/batch  batches');
+  for (const l of lines) {
+    console.log(
+      `${l.name.padEnd(22)} ${l.seconds.toFixed(2).padStart(8)} ${String(l.rows_per_s).padStart(9)} ${(l.ratio === null ? '-' : `${l.ratio.toFixed(2)}x`).padStart(8)} ${String(l.peak_rss_mb).padStart(12)} ${String(l.transitions_per_batch ?? '-').padStart(18)} ${String(l.batches ?? '-').padStart(8)}`,
+    );
+  }
+}
