@@ -85,7 +85,7 @@ async function seed(state: pg.Pool, target: pg.Pool): Promise<void> {
   process.stderr.write(`seeding ${ROWS} rows\n`);
   await state.query('TRUNCATE bench.items');
   await state.query(
-    `INSERT INTO bench.items SELECT i, (i * 7919) % 100000, md5(i::text) || ' item ' || i, (i % 100000) / 100.0,
+    `INSERT INTO bench.items SELECT i, ((i::bigint * 7919) % 100000)::integer, md5(i::text) || ' item ' || i, (i % 100000) / 100.0,
        timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second', i % 3 = 0
      FROM generate_series(1, $1) AS i`,
     [ROWS],

@@ -20,7 +20,7 @@
  * database commits with the cursor advance, any other commits first.
  */
 import type pg from 'pg';
-import { RejectedRowError } from '../../core/errors.ts';
+import { KeyIntegrityError, RejectedRowError } from '../../core/errors.ts';
 import { nullKeysError, nullTargetKeysError, repeatedKeysetError, repeatedTargetKeyError } from '../../core/key-integrity.ts';
 import { DEFAULT_CONNECTION, type PostgresTarget, type SourceDefinition } from '../../core/pipeline.ts';
 import type { Cursor } from '../../core/keyset.ts';
@@ -31,9 +31,9 @@ import { classifyPgError } from './classify.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { pipeCopy } from './copy-pipe.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
-import { moveStatement, pageExtras, pageSelect, type MoveOutcome } from './page-statement.ts';
+import { moveStatement, pageExtras, pageSelect, pushdownStatement, type MoveOutcome } from './page-statement.ts';
 import { oneStatement, withReadSession } from './read-session.ts';
-import { countNullKeys, explainMissingColumn, statementBody } from './source-reader.ts';
+import { countNullKeys, createPgSourceReader, explainMissingColumn, statementBody } from './source-reader.ts';
 import { escapeLiteral } from 'pg';
 
 export interface DirectMoverOptions {
@@ -124,9 +124,13 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
           params.push(value);
           return `$${params.length}`;
         };
-        const sql = moveStatement({ ...statement, page: pageSelect(request, body, bind, null) });
+        const checkRepeats = statement.checkTargetKeys || statement.columns.every((c) => target.key.includes(c));
+        const sql = pushdownStatement({ request, body, bind, columns: statement.columns, target, checkTargetKeys: statement.checkTargetKeys, checkRepeats });
         await client.query(`SET LOCAL statement_timeout = ${Math.trunc(connections.readStatementTimeoutMs)}`);
-        const result = await client.query(oneStatement(sql, params)).catch((error: unknown) => {
+        const result = await client.query(oneStatement(sql, params)).catch(async (error: unknown) => {
+          // ON CONFLICT met one key twice in the page: the keyset repeats. The reader, on a read
+          // session, finds and names the value (it compares the keys as the paging does).
+          if ((error as { code?: string }).code === '21000') throw await repeatedKeyset(request, error);
           throw pushdownError(explainMissingColumn(error, request.keyset), target, context);
         });
         // What the query did to the session's role and settings must not reach the platform's
@@ -151,6 +155,16 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
         await session((source) => pipeCopy(source, copyOutSql, client, `COPY ${STAGE} (${list}) FROM STDIN`, onTarget));
         const result = await client.query(moveStatement({ ...statement, page: `SELECT * FROM ${STAGE}` })).catch(onTarget);
         return result.rows[0] as MoveOutcome;
+      }
+
+      async function repeatedKeyset(request: ReadRequest, cause: unknown): Promise<Error> {
+        const reader = createPgSourceReader(connections.readPool(from), { label: connections.label(from) });
+        const found = await reader.readBatch(request).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        if (found instanceof KeyIntegrityError) return found;
+        return new KeyIntegrityError(`${context}: the page has the key (${request.keyset.join(', ')}) more than once (${(cause as Error).message}); the pipeline pages by this key, which must be unique`, { cause });
       }
 
       /** The statement's answer as a page, or the KeyIntegrityError it found. */
