@@ -22,6 +22,12 @@ export interface AutoSizing {
 export const AUTO_SIZING: AutoSizing = Object.freeze({ initial: 5_000, min: 100, max: MAX_BATCH_SIZE, targetMs: 2_000, maxGrowth: 4 });
 
 /**
+ * Pages that move inside the databases (pushdown, COPY) never hold their rows in the step's
+ * memory, so they may grow larger: fewer batches, less per-batch overhead, same ~2 s target.
+ */
+export const DIRECT_AUTO_SIZING: AutoSizing = Object.freeze({ ...AUTO_SIZING, max: 200_000 });
+
+/**
  * The size of the batch about to run. A retried auto-sized batch halves: a page too large for
  * the timeout (or for memory) would otherwise fail the same way on every attempt.
  */

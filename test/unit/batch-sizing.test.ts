@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AUTO_SIZING, batchLimit, nextBatchSize } from '../../lib/core/batch-sizing.ts';
+import { AUTO_SIZING, DIRECT_AUTO_SIZING, batchLimit, nextBatchSize } from '../../lib/core/batch-sizing.ts';
 import { directTarget } from '../../lib/core/direct-path.ts';
 import { parseCreatePipeline } from '../../lib/core/pipeline.ts';
 
@@ -26,6 +26,11 @@ describe('batch sizing', () => {
     expect(nextBatchSize('auto', 5_000, 5_000, 10)).toBe(20_000);
     expect(nextBatchSize('auto', 40_000, 40_000, 10)).toBe(AUTO_SIZING.max);
     expect(nextBatchSize('auto', 200, 200, 600_000)).toBe(AUTO_SIZING.min);
+  });
+
+  it('lets pages that never enter the step grow further (direct paths)', () => {
+    expect(nextBatchSize('auto', 50_000, 50_000, 10, DIRECT_AUTO_SIZING)).toBe(DIRECT_AUTO_SIZING.max);
+    expect(nextBatchSize('auto', 50_000, 50_000, 10)).toBe(AUTO_SIZING.max);
   });
 
   it('keeps the size after a short page (the end of the source says nothing about speed)', () => {

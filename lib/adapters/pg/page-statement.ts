@@ -52,7 +52,7 @@ export function pageSelect(request: ReadRequest, body: string, bind: (value: unk
 }
 
 export interface MoveStatementOptions {
-  /** The page: a subquery (pushdown) or the staging table (COPY). */
+  /** The page: the staging table (COPY), read in place (a materialised copy of it would cost a second write). */
   page: string;
   keyset: string[];
   limit: number;
@@ -83,7 +83,7 @@ export function moveStatement(o: MoveStatementOptions): string {
     : 'NULL::text[] AS target_nulls, NULL::text[] AS target_repeated';
   const targetOk = o.checkTargetKeys ? ` AND c.target_repeated IS NULL AND NOT (0 < ANY (c.target_nulls::bigint[]))` : '';
   const list = o.columns.map(quoteIdent).join(', ');
-  return `WITH page AS MATERIALIZED (${o.page}),
+  return `WITH page AS NOT MATERIALIZED (${o.page}),
   checks AS (
     SELECT count(*) AS fetched, coalesce(bool_or(${NULL_KEY}), false) AS nulls,
       (SELECT ${keyArray('d')} FROM page d WHERE d.${REPEATS} ORDER BY d.${ROW_NUMBER} LIMIT 1) AS repeated,

@@ -4,7 +4,7 @@
  * Every step receives `{ state, execution_name, execution_arn }` (see statemachines/).
  */
 import { ConflictError, InvalidDefinitionError, NotFoundError, RunStateError, isRetryable } from '../errors.ts';
-import { batchLimit, nextBatchSize } from '../batch-sizing.ts';
+import { AUTO_SIZING, DIRECT_AUTO_SIZING, batchLimit, nextBatchSize } from '../batch-sizing.ts';
 import { directTarget } from '../direct-path.ts';
 import { keysetColumns, type Cursor } from '../keyset.ts';
 import { DEFAULT_CONNECTION, type Pipeline } from '../pipeline.ts';
@@ -127,7 +127,9 @@ export function createRunSteps(deps: RunStepsDeps) {
     async runBatch(input: StepInput): Promise<LoopState> {
       const state = loop(input);
       const { run, pipeline, retry } = await store.beginBatchAttempt(state.run_id, input.execution_name);
-      const limit = batchLimit(pipeline.batch_size, run.next_batch_size, retry);
+      const target = deps.directMovers ? directTarget(pipeline) : null;
+      const sizing = target ? DIRECT_AUTO_SIZING : AUTO_SIZING;
+      const limit = batchLimit(pipeline.batch_size, run.next_batch_size, retry, sizing);
       const log = logger.child({ pipeline_id: pipeline.id, run_id: run.id, batch: run.batches + 1, cursor: run.cursor });
       if (retry) log.warn('retrying batch', { retries: run.retries, batch_size: limit });
       try {
@@ -151,9 +153,8 @@ export function createRunSteps(deps: RunStepsDeps) {
           executionName: input.execution_name,
           batchSize: limit,
           // Measured up to the commit: what the next page of this size will cost.
-          nextBatchSize: nextBatchSize(pipeline.batch_size, limit, rowsRead, performance.now() - started),
+          nextBatchSize: nextBatchSize(pipeline.batch_size, limit, rowsRead, performance.now() - started, sizing),
         });
-        const target = deps.directMovers ? directTarget(pipeline) : null;
         const batch = target
           ? await moveDirect(deps.directMovers!.forPipeline(pipeline.source, target), request, progress)
           : await readTransformWrite(pipeline, run.id, request, progress);
