@@ -135,6 +135,7 @@ function pipelineBody(name: string, connection: string): Record<string, unknown>
 function report(result: Awaited<ReturnType<typeof runPlatform>>): Record<string, unknown> {
   return {
     seconds: result.seconds,
+    batch_seconds: Number(result.batchSeconds.toFixed(2)),
     batches: result.run.batches,
     batch_sizes: result.run.batch_sizes,
     rows_written: result.run.rows_written,

@@ -117,11 +117,17 @@ interface Line {
   batch_sizes: unknown;
 }
 
-/** The median round of each contender; ratios against the median of its limit. */
+/**
+ * The median round of each contender. A ratio is taken within each round (contender / its limit,
+ * measured minutes apart under the same load) and the median of those is shown: on a shared
+ * machine the load moves between rounds more than between neighbours.
+ */
 function summarise(results: Record<string, unknown>[]): Line[] {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
   const of = (name: string) => results.filter((r) => r.name === name);
   const seconds = (name: string) => median(of(name).map((r) => Number(r.seconds)));
+  const ratio = (name: string) =>
+    median(of(name).map((r) => Number(r.seconds) / Number(results.find((l) => l.name === LIMIT_OF[name] && l.round === r.round)!.seconds)));
   return CONTENDERS.map((name) => {
     const rounds = of(name);
     const s = seconds(name);
@@ -130,7 +136,7 @@ function summarise(results: Record<string, unknown>[]): Line[] {
       name,
       seconds: Number(s.toFixed(2)),
       rows_per_s: Math.round(ROWS / s),
-      ratio: LIMIT_OF[name] ? Number((s / seconds(LIMIT_OF[name])).toFixed(2)) : null,
+      ratio: LIMIT_OF[name] ? Number(ratio(name).toFixed(2)) : null,
       peak_rss_mb: Math.max(...rounds.map((r) => Number(r.peak_rss_mb))),
       transitions_per_batch: (last.transitions_per_batch as number | undefined) ?? null,
       batches: (last.batches as number | undefined) ?? null,
@@ -140,7 +146,7 @@ function summarise(results: Record<string, unknown>[]): Line[] {
 }
 
 function printTable(lines: Line[]): void {
-  console.log(`\n${ROWS} rows, ${ROUNDS} round(s), median seconds`);
+  console.log(`\n${ROWS} rows, ${ROUNDS} round(s): median seconds; ratio = median over rounds of (seconds / the same round's limit)`);
   console.log('contender               seconds   rows/s     ratio  peak RSS MB  transitions/batch  batches');
   for (const l of lines) {
     console.log(

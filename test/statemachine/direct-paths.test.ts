@@ -155,7 +155,7 @@ describe('direct paths: pushdown and COPY', () => {
     const pipeline = await harness.engine.manage.create(body);
     expect(pipeline.batch_size).toBe('auto');
     const run = await harness.runToEnd(pipeline.id);
-    expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: ITEMS, batches: 1, batch_sizes: { '5000': 1 } });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: ITEMS, batches: 1, batch_sizes: { '20000': 1 } });
     expect((await harness.engine.manage.get(pipeline.id)).batch_size).toBe('auto');
   });
 });
