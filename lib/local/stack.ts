@@ -20,6 +20,8 @@ import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint } from
 
 export const STATE_MACHINE_NAME = 'etl-local-run-pipeline';
 const STEP_KEYS = ['startRun', 'runBatch', 'completeRun', 'pauseRun', 'failRun', 'continueAsNew'] as const;
+/** The statuses the cloud's EventBridge rule forwards to the reconcile function (serverless.yml). */
+const RECONCILED_STATUSES: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
 export interface LocalStackOptions {
   apiPort: number;
@@ -81,6 +83,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stateMachines: [{ name: STATE_MACHINE_NAME, definition: await loadDefinitionFile(path.join(repoRoot, 'statemachines/run-pipeline.asl.json')), taskHandlers }],
       retryIntervalOverrides: options.retryIntervalOverrides,
       log: (event) => logger.debug('step functions', event),
+      // The cloud's EventBridge rule (functions/events/reconcile-execution.ts), emulated: an
+      // execution that ended without finishing its run fails the run at once.
+      onExecutionEnded: (change) => {
+        if (!RECONCILED_STATUSES.includes(change.status)) return;
+        bound.engine?.reconcile.executionChanged(change).catch((error: unknown) => logger.warn('reconciling an ended execution failed', { execution_arn: change.executionArn, error }));
+      },
     });
     cleanups.push(() => endpoint.stop());
     const stateMachineArn = endpoint.stateMachineArn(STATE_MACHINE_NAME);

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Logger } from '../core/logger.ts';
 import type { ExecutionStarter, Sink, SinkFactory, TransformCompiler } from '../core/ports.ts';
 import { createManagePipelines } from '../core/use-cases/manage-pipelines.ts';
+import { createReconcileRuns } from '../core/use-cases/reconcile-runs.ts';
 import { createRequestRuns } from '../core/use-cases/request-runs.ts';
 import { createRunSteps } from '../core/use-cases/run-steps.ts';
 import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
@@ -27,6 +28,7 @@ export interface EngineOptions {
 
 export function createEngine(options: EngineOptions) {
   const store = createPgStateStore(options.pool);
+  const reconcile = createReconcileRuns({ store, executions: options.executions, logger: options.logger });
   const sinks: SinkFactory = {
     forTarget(target, context): Sink {
       return target.type === 'postgres' ? createPostgresSink(options.pool, target) : options.searchSinks.forTarget(target, context);
@@ -34,8 +36,9 @@ export function createEngine(options: EngineOptions) {
   };
   return {
     store,
-    manage: createManagePipelines({ store, transforms: options.transforms }),
-    runs: createRequestRuns({ store, executions: options.executions, logger: options.logger, staleRunSeconds: options.staleRunSeconds }),
+    manage: createManagePipelines({ store, transforms: options.transforms, reconcile }),
+    runs: createRequestRuns({ store, executions: options.executions, logger: options.logger, staleRunSeconds: options.staleRunSeconds, reconcile }),
+    reconcile,
     steps: createRunSteps({
       store,
       reader: createPgSourceReader(options.pool, { statementTimeoutMs: options.statementTimeoutMs }),
@@ -45,6 +48,7 @@ export function createEngine(options: EngineOptions) {
       logger: options.logger,
       batchesPerExecution: options.batchesPerExecution,
       staleRunSeconds: options.staleRunSeconds,
+      reconcile,
     }),
   };
 }

@@ -32,6 +32,11 @@ export interface RunHarnessOptions {
   /** RunBatch TimeoutSeconds in place of the definition's 300. */
   runBatchTimeoutSeconds?: number;
   staleRunSeconds?: number;
+  /**
+   * Reconcile a run as soon as its execution ends FAILED, TIMED_OUT or ABORTED, as the cloud's
+   * EventBridge rule and `npm start` do. Off by default: tests then see reconciliation on read.
+   */
+  reconcileOnExecutionEnd?: boolean;
 }
 
 export interface RunHarness {
@@ -85,6 +90,9 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
     port: 0,
     stateMachines: [{ name: 'etl-test-run-pipeline', definition, taskHandlers }],
     retryIntervalOverrides: Object.fromEntries(['StartRun', 'RunBatch', 'CompleteRun', 'PauseRun', 'FailRun', 'ContinueAsNew'].map((state) => [state, interval])),
+    onExecutionEnded: (change) => {
+      if (options.reconcileOnExecutionEnd && change.status !== 'SUCCEEDED') void bound.engine?.reconcile.executionChanged(change).catch(() => undefined);
+    },
   });
   const stateMachineArn = endpoint.stateMachineArn('etl-test-run-pipeline');
   const engine = (bound.engine = createEngine({

@@ -5,14 +5,20 @@
 import { NotFoundError } from '../errors.ts';
 import { applyPatch, parseCreatePipeline, parsePipelinePatch, type Pipeline } from '../pipeline.ts';
 import type { PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
+import type { ReconcileRuns } from './reconcile-runs.ts';
 
 export interface ManagePipelinesDeps {
   store: StateStore;
   transforms: Pick<TransformCompiler, 'validate'>;
+  /** Reads reconcile active runs with Step Functions first (reconcile-runs.ts); absent: reads as stored. */
+  reconcile?: Pick<ReconcileRuns, 'pipeline' | 'pipelines'>;
 }
 
-export function createManagePipelines({ store, transforms }: ManagePipelinesDeps) {
+export function createManagePipelines({ store, transforms, reconcile }: ManagePipelinesDeps) {
   async function get(id: string): Promise<PipelineWithLastRun> {
+    await reconcile?.pipeline(id).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
     const pipeline = await store.getPipeline(id);
     if (!pipeline) throw new NotFoundError(`pipeline ${id} not found`);
     return pipeline;
@@ -25,7 +31,11 @@ export function createManagePipelines({ store, transforms }: ManagePipelinesDeps
       transforms.validate(definition);
       return await store.createPipeline(definition);
     },
-    list: () => store.listPipelines(),
+    /** Every pipeline; active ones are reconciled with their executions first. */
+    async list(): Promise<Pipeline[]> {
+      const pipelines = await store.listPipelines();
+      return reconcile && (await reconcile.pipelines(pipelines)) ? await store.listPipelines() : pipelines;
+    },
     get,
     /** Changes batch_size, source, target or tasks while the pipeline is not running (ConflictError). */
     async update(id: string, body: unknown): Promise<Pipeline> {

@@ -8,6 +8,7 @@ import { keysetColumns } from '../keyset.ts';
 import type { Logger } from '../logger.ts';
 import type { ExecutionStarter, SinkFactory, SourceReader, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
 import { executionNameFor } from './request-runs.ts';
+import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
 import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
 
 export interface StepInput {
@@ -37,10 +38,13 @@ export interface RunStepsDeps {
   batchesPerExecution: number;
   /** See stale-runs.ts; default 900. */
   staleRunSeconds?: number;
+  /** See reconcile-runs.ts; built from store and executions when absent. */
+  reconcile?: ReconcileRuns;
 }
 
 export function createRunSteps(deps: RunStepsDeps) {
   const { store, reader, sinks, transforms, executions, logger } = deps;
+  const reconcile = deps.reconcile ?? createReconcileRuns({ store, executions, logger });
   const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds: deps.staleRunSeconds ?? DEFAULT_STALE_RUN_SECONDS });
 
   const loop = (input: StepInput): LoopState => {
@@ -60,6 +64,8 @@ export function createRunSteps(deps: RunStepsDeps) {
     try {
       const active = await store.activeRun(pipelineId);
       if (active?.run && active.run.execution_name === executionName) return { runId: active.run.id, takeOver: null };
+      // Like a run request: a run whose execution ended is FAILED first, and this execution starts a new one.
+      if (active?.run) await reconcile.pipeline(pipelineId);
       return { runId: null, takeOver: await staleRuns.check(pipelineId) };
     } catch (error) {
       // Domain errors never reach the state machine: for it, the run cannot start.
