@@ -54,6 +54,14 @@ export class SourceQueryError extends PermanentError {
   readonly name = 'SourceQueryError';
 }
 
+/**
+ * A key the pipeline relies on is NULL or repeats: keyset paging would skip rows, or an upsert
+ * would merge two rows. Failing is the only way not to lose a row silently.
+ */
+export class KeyIntegrityError extends PermanentError {
+  readonly name = 'KeyIntegrityError';
+}
+
 /** A row the target refuses (constraint, type, mapping): the same row will be refused again. */
 export class RejectedRowError extends PermanentError {
   readonly name = 'RejectedRowError';
@@ -70,7 +78,7 @@ export class RunStateError extends PermanentError {
 }
 
 export const retryableErrorNames = ['ConnectionLostError', 'TransientConflictError', 'TargetUnavailableError', 'SearchUnavailableError'] as const;
-export const permanentErrorNames = ['InvalidDefinitionError', 'SourceQueryError', 'RejectedRowError', 'TransformError', 'RunStateError'] as const;
+export const permanentErrorNames = ['InvalidDefinitionError', 'SourceQueryError', 'KeyIntegrityError', 'RejectedRowError', 'TransformError', 'RunStateError'] as const;
 
 // ---- domain (HTTP) ---------------------------------------------------------------------------
 

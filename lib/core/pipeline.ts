@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
+import { inspectSql } from './sql-text.ts';
 
 export const MAX_BATCH_SIZE = 50_000;
 export const DEFAULT_BATCH_SIZE = 500;
@@ -23,16 +24,39 @@ const indexName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_.-]{0,199}$/, 'must be lowercase letters, digits, "_", "-" or "." and start with a letter or digit');
 
+/** The connection named `default` is the platform's own database (DATABASE_URL). */
+export const DEFAULT_CONNECTION = 'default';
+export const CONNECTION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const connectionName = z.string().regex(CONNECTION_NAME, 'must be a connection name (lower-case letters, digits, underscore)');
+
+/** One statement that cannot close the subquery it is wrapped in (see sql-text.ts). */
+const userQuery = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100_000, 'is too long (max 100000 characters)')
+  .superRefine((query, ctx) => {
+    const { problem } = inspectSql(query);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 const sourceSchema = z.strictObject({
-  query: z.string().trim().min(1, 'must not be empty').max(100_000, 'is too long (max 100000 characters)'),
+  query: userQuery,
   incremental_key: identifier.optional(),
   incremental_id_key: identifier.optional(),
+  connection: connectionName.optional(),
 });
+
+/** Schemas no pipeline may write into: the platform's own state and the system catalogs. */
+const RESERVED_SCHEMAS = ['etl', 'pg_catalog', 'information_schema', 'pg_toast'];
 
 const postgresTarget = z.strictObject({
   type: z.literal('postgres'),
-  table: tableName,
+  table: tableName.refine((name) => !(name.includes('.') && RESERVED_SCHEMAS.includes(name.split('.')[0]!.toLowerCase())), {
+    message: `must not be in the schemas ${RESERVED_SCHEMAS.join(', ')} (the platform's own state and the system catalogs)`,
+  }),
   key: z.array(identifier).min(1, 'must name at least one column').max(8),
+  connection: connectionName.optional(),
 });
 
 const searchTarget = z.strictObject({
@@ -172,6 +196,20 @@ function checkPlanShape(tasks: TaskDefinition[]): { source: SourceDefinition; ta
   if (reader?.type !== 'sql_reader' || writer?.type !== 'writer') throw new ValidationError('tasks: needs a sql_reader and a writer', 'tasks');
   const { type: _t, name: _n, ...source } = reader;
   return { source, target: writer.target };
+}
+
+/** Every connection a definition names must be configured: ValidationError naming the field and the known names. */
+export function checkConnections(definition: PipelineDefinition, known: string[]): void {
+  const tasks = definition.tasks;
+  const uses: [string | undefined, string][] = [
+    [definition.source.connection, tasks ? 'tasks[0].connection' : 'source.connection'],
+    [definition.target.type === 'postgres' ? definition.target.connection : undefined, tasks ? `tasks[${tasks.length - 1}].target.connection` : 'target.connection'],
+  ];
+  for (const [name, field] of uses) {
+    if (name !== undefined && !known.includes(name)) {
+      throw new ValidationError(`${field}: unknown connection "${name}" (known: ${known.join(', ')})`, field);
+    }
+  }
 }
 
 export function parseCreatePipeline(body: unknown): PipelineDefinition {

@@ -24,16 +24,46 @@ export interface ReadResult {
   rows: Row[];
   /** Keyset position of the last row read; null when no row was read. */
   last: Cursor | null;
+  /** No row follows this page (the reader looked one row past it). */
+  done: boolean;
 }
 
 export interface SourceReader {
-  /** Reads one page in a read-only transaction with a statement timeout. */
+  /**
+   * Reads one page of the user's SQL as one statement (extended protocol), read-only, with a
+   * statement timeout, on a session no platform statement uses. KeyIntegrityError when a keyset
+   * column is NULL or a keyset value repeats (within the page or across its end).
+   */
   readBatch(request: ReadRequest): Promise<ReadResult>;
   /**
    * The value of `column` below which no still-open writer can commit a row, or null when the
    * column is not a timestamp (no horizon applies). See docs/ARCHITECTURE.md "Late commits".
    */
   horizon(query: string, column: string): Promise<string | null>;
+}
+
+/** Readers by connection name (`default` is the platform's own database). */
+export interface SourceReaders {
+  forConnection(connection: string): SourceReader;
+}
+
+// ---- connections -----------------------------------------------------------------------------
+
+/** What may be shown of a connection: never its password or URL. */
+export interface ConnectionInfo {
+  name: string;
+  host: string;
+  database: string;
+  user: string;
+  /** A short connect-and-SELECT-1 check succeeded. */
+  ok: boolean;
+}
+
+export interface ConnectionDirectory {
+  /** The configured connection names, `default` first. */
+  names(): string[];
+  /** Every connection with a quick reachability check. */
+  check(): Promise<ConnectionInfo[]>;
 }
 
 // ---- writing ---------------------------------------------------------------------------------
@@ -57,6 +87,11 @@ export interface Sink {
 export interface SinkContext {
   runId: string;
   mode: PipelineDefinition['mode'];
+  /**
+   * The ids of every run of this pipeline: a sink that creates per-run objects (the search
+   * alias_reload indices) removes only those of its own runs, never another pipeline's.
+   */
+  ownRunIds: () => Promise<string[]>;
 }
 
 export interface SinkFactory {
@@ -237,6 +272,8 @@ export interface StateStore {
   pipelineStatus(pipelineId: string): Promise<PipelineStatus | null>;
 
   listRuns(pipelineId: string, limit: number): Promise<RunRecord[]>;
+  /** The ids of every run the pipeline has had (its sinks' per-run objects are named after them). */
+  runIds(pipelineId: string): Promise<string[]>;
   getRun(pipelineId: string, runId: string): Promise<RunRecord | null>;
   getCheckpoint(pipelineId: string): Promise<CheckpointRecord | null>;
 }

@@ -8,6 +8,7 @@ import { loadFilmDimMapping, loadSeedPipeline } from '../../seeds/pipelines/inde
 import { createJsonLogger } from '../runtime/logger.ts';
 import { createApiClient, type ApiClient } from './api-client.ts';
 import { DemoChecks } from './demo-checks.ts';
+import { prepareDemoConnections } from './demo-databases.ts';
 import { localConfig } from './local-config.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 import { scenarioSearch } from './demo-search.ts';
@@ -20,12 +21,16 @@ async function main(): Promise<number> {
   let api = createApiClient(apiUrl, localConfig.apiKey);
   if (!(await api.health().then(() => true, () => false))) {
     console.log(`no API at ${apiUrl}: starting the embedded default stack for the demo...`);
-    stack = await startLocalStack({ ...stackPorts(), databaseUrl: localConfig.databaseUrl, esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, apiKey: localConfig.apiKey, logger: createJsonLogger({ service: 'etl-local', level: 'warn' }), seedWhenEmpty: true });
+    stack = await startLocalStack({ ...stackPorts(), databaseUrl: localConfig.databaseUrl, esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, apiKey: localConfig.apiKey, connections: localConfig.connections, demoConnections: true, logger: createJsonLogger({ service: 'etl-local', level: 'warn' }), seedWhenEmpty: true });
     api = createApiClient(stack.apiUrl, localConfig.apiKey);
   }
   const databaseUrl = stack?.databaseUrl ?? localConfig.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${localConfig.embeddedPort}/${localConfig.embeddedDatabase}`;
   const db = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   db.on('error', () => undefined);
+  // The demo's target is the `warehouse` database, reached through its own connection.
+  const warehouseUrl = localConfig.connections.warehouse ?? (await prepareDemoConnections(databaseUrl)).warehouse;
+  warehouse = new pg.Pool({ connectionString: warehouseUrl, max: 2 });
+  warehouse.on('error', () => undefined);
   const checks = new DemoChecks();
   try {
     await cleanUp(api, db);
@@ -39,6 +44,7 @@ async function main(): Promise<number> {
     checks.fail('the demo stopped on an unexpected error', error instanceof Error ? error.message : String(error));
   } finally {
     await db.end();
+    await warehouse.end();
     await stack?.stop();
   }
   return checks.summary();
@@ -59,13 +65,16 @@ async function cleanUp(api: ApiClient, db: pg.Pool): Promise<void> {
     await db.query(`UPDATE etl.pipelines SET status = 'IDLE' WHERE id = $1`, [pipeline.id]);
     await api.deletePipeline(pipeline.id);
   }
-  await db.query('DROP TABLE IF EXISTS analytics.film_dim_away');
-  await db.query('TRUNCATE analytics.film_dim');
+  await warehouse.query('DROP TABLE IF EXISTS analytics.film_dim_away');
+  await warehouse.query('TRUNCATE analytics.film_dim');
 }
+
+/** The demo's target database (connection `warehouse`); set by main(). */
+let warehouse: pg.Pool;
 
 const count = async (db: pg.Pool, sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
 const sourceCount = (db: pg.Pool) => count(db, 'SELECT count(*) AS n FROM content.film_work');
-const targetCount = (db: pg.Pool) => count(db, 'SELECT count(*) AS n FROM analytics.film_dim');
+const targetCount = (_db: pg.Pool) => count(warehouse, 'SELECT count(*) AS n FROM analytics.film_dim');
 
 async function runAndWait(api: ApiClient, id: string) {
   const accepted = await api.run(id);
@@ -73,7 +82,7 @@ async function runAndWait(api: ApiClient, id: string) {
 }
 
 async function scenarioFullLoad(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
-  checks.scenario('1. Full load into analytics.film_dim');
+  checks.scenario('1. Full load from the catalogue (connection catalogue, a read-only role) into analytics.film_dim of the warehouse database (connection warehouse)');
   const pipeline = await api.createPipeline(loadSeedPipeline('film_dim_full'));
   const run = await runAndWait(api, pipeline.id);
   const source = await sourceCount(db);
@@ -95,13 +104,13 @@ async function scenarioIncremental(api: ApiClient, db: pg.Pool, checks: DemoChec
   const { rows } = await db.query<{ id: string }>(`UPDATE content.film_work SET title = title || ' (restored)' WHERE id = (SELECT id FROM content.film_work ORDER BY id LIMIT 1) RETURNING id`);
   const third = await runAndWait(api, pipeline.id);
   checks.expect('after touching one film the next run reads 1 and writes 1', third.status === 'SUCCEEDED' && third.rows_read === 1 && third.rows_written === 1, `read ${third.rows_read}, written ${third.rows_written}`);
-  const loaded = await db.query<{ title: string }>('SELECT title FROM analytics.film_dim WHERE film_id = $1', [rows[0]!.id]);
+  const loaded = await warehouse.query<{ title: string }>('SELECT title FROM analytics.film_dim WHERE film_id = $1', [rows[0]!.id]);
   checks.expect('the changed title is in the target', loaded.rows[0]?.title.endsWith('(restored)') === true, loaded.rows[0]?.title ?? 'missing');
 }
 
 async function scenarioTasks(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
   checks.scenario('3. Tasks v1: SQL reader + transforms + writer');
-  await db.query('TRUNCATE analytics.film_dim');
+  await warehouse.query('TRUNCATE analytics.film_dim');
   const body = loadSeedPipeline('film_dim_tasks');
   const pipeline = await api.createPipeline(body);
   const listed = await api.getPipeline(pipeline.id);
@@ -113,16 +122,16 @@ async function scenarioTasks(api: ApiClient, db: pg.Pool, checks: DemoChecks): P
   const source = await sourceCount(db);
   checks.expect('run SUCCEEDED', run.status === 'SUCCEEDED', `${run.status} ${run.error?.message ?? ''}`);
   checks.expect(`rows read ${source}, written + dropped = read`, run.rows_read === source && run.rows_written + run.rows_dropped === run.rows_read, `read ${run.rows_read}, written ${run.rows_written}, dropped ${run.rows_dropped}`);
-  const shaped = await count(db, "SELECT count(*) AS n FROM analytics.film_dim WHERE cardinality(directors) >= 1 AND cardinality(actors) >= 2");
+  const shaped = await count(warehouse, "SELECT count(*) AS n FROM analytics.film_dim WHERE cardinality(directors) >= 1 AND cardinality(actors) >= 2");
   checks.expect('every film has its persons split by role', shaped > 0 && shaped === (await targetCount(db)) && shaped === run.rows_written, `${shaped} shaped rows`);
 }
 
 async function scenarioPauseResume(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
   checks.scenario('4. Pause and resume a slow pipeline (pg_sleep per row)');
-  await db.query('TRUNCATE analytics.film_dim');
+  await warehouse.query('TRUNCATE analytics.film_dim');
   const full = loadSeedPipeline('film_dim_full');
   const query = (full.source as { query: string }).query;
-  const slow = { ...full, name: 'film_dim_slow', batch_size: 100, source: { query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.002 + 0 * length(q.title))) s` } };
+  const slow = { ...full, name: 'film_dim_slow', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.002 + 0 * length(q.title))) s` } };
   const pipeline = await api.createPipeline(slow);
   const accepted = await api.run(pipeline.id);
   await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -139,17 +148,17 @@ async function scenarioPauseResume(api: ApiClient, db: pg.Pool, checks: DemoChec
 
 async function scenarioRetry(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
   checks.scenario('5. Retry with backoff: the target table renamed away during a run');
-  await db.query('TRUNCATE analytics.film_dim');
+  await warehouse.query('TRUNCATE analytics.film_dim');
   const full = loadSeedPipeline('film_dim_full');
   const query = (full.source as { query: string }).query;
-  const pipeline = await api.createPipeline({ ...full, name: 'film_dim_retry', batch_size: 100, source: { query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.001 + 0 * length(q.title))) s` } });
+  const pipeline = await api.createPipeline({ ...full, name: 'film_dim_retry', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.001 + 0 * length(q.title))) s` } });
   const accepted = await api.run(pipeline.id);
   await new Promise((resolve) => setTimeout(resolve, 700));
-  await db.query('ALTER TABLE analytics.film_dim RENAME TO film_dim_away');
+  await warehouse.query('ALTER TABLE analytics.film_dim RENAME TO film_dim_away');
   console.log('   renamed analytics.film_dim away; batches now fail with TargetUnavailableError and are retried with growing, jittered delays');
   await new Promise((resolve) => setTimeout(resolve, 4000));
   const during = await api.getRun(pipeline.id, accepted.run_id);
-  await db.query('ALTER TABLE analytics.film_dim_away RENAME TO film_dim');
+  await warehouse.query('ALTER TABLE analytics.film_dim_away RENAME TO film_dim');
   console.log(`   renamed it back after 4 s (${during.retries} failed attempts so far)`);
   const done = await api.waitForRun(pipeline.id, accepted.run_id);
   const source = await sourceCount(db);

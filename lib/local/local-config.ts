@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { config } from '../runtime/config.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -32,6 +33,8 @@ export const localConfig = Object.freeze({
   esUrl: optional('ES_URL'),
   opensearchUrl: optional('OPENSEARCH_URL'),
   apiKey: optional('API_KEY'),
+  /** ETL_CONNECTION_<NAME> (parsed and checked by the runtime's config, the one parser of them). */
+  connections: config.connectionUrls,
   /** Where the demo and the CLI find the API (a LocalStack or cloud URL works too). */
   apiUrl: (optional('API_URL') ?? `http://127.0.0.1:${port('API_PORT', 3000)}`).replace(/\/$/, ''),
 });

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
+import { createConnectionRegistry } from '../adapters/pg/connections.ts';
 import { createSearchSinkFactory } from '../adapters/search/index.ts';
 import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
 import { DEFAULT_FILMS, seedCatalogue } from '../../seeds/catalogue.ts';
@@ -15,6 +16,7 @@ import type { StepInput } from '../core/use-cases/run-steps.ts';
 import { createEngine, type Engine } from '../runtime/engine.ts';
 import { createTransformCompiler } from '../transforms/index.ts';
 import { migrateDatabase, openLocalDatabase } from './database.ts';
+import { prepareDemoConnections } from './demo-databases.ts';
 import { inheritedEnvironment, repoRoot } from './local-config.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint } from './sfn-endpoint/index.ts';
 
@@ -35,6 +37,10 @@ export interface LocalStackOptions {
   logger: Logger;
   /** Seed the demo catalogue when content.film_work is empty. */
   seedWhenEmpty?: boolean;
+  /** Named connections (ETL_CONNECTION_<NAME>), by lower-case name; they win over the demo's. */
+  connections?: Readonly<Record<string, string>>;
+  /** Create the demo's `catalogue` and `warehouse` connections (roles, database) on the local server. */
+  demoConnections?: boolean;
   batchesPerExecution?: number;
   /** Tests remove retry waits (one value per retrier of a state). */
   retryIntervalOverrides?: Record<string, number | number[]>;
@@ -65,10 +71,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const applied = await migrateDatabase(database.url);
     if (applied.length) logger.info('migrations applied', { applied });
 
-    const pool = new pg.Pool({ connectionString: database.url, max: 10, options: '-c TimeZone=UTC' });
+    const pool = new pg.Pool({ connectionString: database.url, max: 2, options: '-c TimeZone=UTC' });
     pool.on('error', (error) => logger.warn('idle database connection lost', { error }));
-    cleanups.push(() => pool.end());
     if (options.seedWhenEmpty) await seedIfEmpty(pool, logger);
+    await pool.end();
+    const named = { ...(options.demoConnections ? await demoConnections(database.url, logger) : {}), ...options.connections };
+    const connections = createConnectionRegistry({
+      stateUrl: database.url,
+      named,
+      readStatementTimeoutMs: 60_000,
+      sizes: { state: 10 },
+      onIdleError: (error, connection) => logger.warn('idle database connection lost', { error, connection }),
+    });
+    cleanups.push(() => connections.close());
 
     const searchSinks = createSearchSinkFactory({ elasticsearchUrl: options.esUrl, opensearchUrl: options.opensearchUrl });
     cleanups.push(() => searchSinks.close());
@@ -93,21 +108,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => endpoint.stop());
     const stateMachineArn = endpoint.stateMachineArn(STATE_MACHINE_NAME);
     const engine = (bound.engine = createEngine({
-      pool,
+      connections,
       executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
       transforms: createTransformCompiler(),
       logger,
-      statementTimeoutMs: 60_000,
       batchesPerExecution: options.batchesPerExecution ?? 500,
       searchSinks,
     }));
 
-    const api = await startHttpApi(options, { DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
+    const connectionVariables = Object.fromEntries(Object.entries(named).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
+    const api = await startHttpApi(options, { ...connectionVariables, DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
     cleanups.push(() => stopChild(api));
     return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, databaseUrl: database.url, stateMachineArn, engine, stop };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** The demo's connections; a server that refuses (no CREATEROLE/CREATEDB) leaves the demo without them. */
+async function demoConnections(stateUrl: string, logger: Logger): Promise<Record<string, string>> {
+  try {
+    return { ...(await prepareDemoConnections(stateUrl)) };
+  } catch (error) {
+    logger.warn('the demo connections (catalogue, warehouse) could not be prepared; set ETL_CONNECTION_CATALOGUE and ETL_CONNECTION_WAREHOUSE', { error });
+    return {};
   }
 }
 
@@ -120,7 +145,7 @@ async function seedIfEmpty(pool: pg.Pool, logger: Logger): Promise<void> {
 
 /** serverless-offline, started directly (not through npx: a signal to npx orphans its child). */
 async function startHttpApi(options: LocalStackOptions, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(path.join(repoRoot, 'node_modules/.bin/sls'), ['offline', 'start', '--stage', 'local', '--region', 'us-east-1'], {
+  const child = spawn(path.join(repoRoot, 'node_modules/.bin/sls'), ['offline', 'start', '--stage', 'local', '--region', 'us-east-1', '--localEnvironment'], {
     cwd: repoRoot,
     env: {
       ...inheritedEnvironment(),

@@ -17,6 +17,8 @@ async function main(): Promise<number> {
     esUrl: localConfig.esUrl,
     opensearchUrl: localConfig.opensearchUrl,
     apiKey: localConfig.apiKey,
+    connections: localConfig.connections,
+    demoConnections: true,
     logger,
     seedWhenEmpty: true,
   });

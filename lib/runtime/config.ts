@@ -21,6 +21,40 @@ function optional(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+const CONNECTION_VARIABLE = /^ETL_CONNECTION_(.+)$/;
+const CONNECTION_NAME = /^[A-Z][A-Z0-9_]{0,62}$/;
+
+/**
+ * ETL_CONNECTION_<NAME>=<postgres URL> -> { <name>: url } (NAME upper case: letters, digits,
+ * underscore; pipelines use the lower-case name). `default` is DATABASE_URL and cannot be redefined.
+ */
+function connectionUrls(): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const [variable, value] of Object.entries(process.env)) {
+    const match = CONNECTION_VARIABLE.exec(variable);
+    if (!match || value === undefined || value === '') continue;
+    const name = match[1]!;
+    if (!CONNECTION_NAME.test(name)) throw new ConfigError(`${variable}: the connection name must be upper-case letters, digits and underscores, starting with a letter`);
+    if (name === 'DEFAULT') throw new ConfigError(`${variable}: "default" is the state database; set DATABASE_URL instead`);
+    urls[name.toLowerCase()] = value;
+  }
+  return urls;
+}
+
+/** ETL_CONNECTIONS_SSM_NAMES=warehouse,app: connections whose URL is the SSM parameter <ETL_CONNECTIONS_SSM_PATH><name>. */
+function connectionParams(): Record<string, string> {
+  const names = (optional('ETL_CONNECTIONS_SSM_NAMES') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  if (names.length === 0) return {};
+  const prefix = optional('ETL_CONNECTIONS_SSM_PATH');
+  if (!prefix) throw new ConfigError('ETL_CONNECTIONS_SSM_PATH is not set (the SSM path of the connection parameters)');
+  const params: Record<string, string> = {};
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(name) || name === 'default') throw new ConfigError(`ETL_CONNECTIONS_SSM_NAMES: "${name}" is not a connection name (lower-case letters, digits, underscore; not "default")`);
+    params[name] = `${prefix}${name}`;
+  }
+  return params;
+}
+
 const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 function logLevel(): LogLevel {
@@ -40,6 +74,10 @@ function readConfig() {
     databaseUrlParam: optional('DATABASE_URL_PARAM'),
     esUrlParam: optional('ES_URL_PARAM'),
     opensearchUrlParam: optional('OPENSEARCH_URL_PARAM'),
+    /** Named connections (sources and Postgres targets in other databases), by lower-case name. */
+    connectionUrls: Object.freeze(connectionUrls()),
+    /** Named connections whose URL is read from SSM (cloud stages), name -> parameter name. */
+    connectionParams: Object.freeze(connectionParams()),
     /** Step Functions endpoint override: the local endpoint or LocalStack. Unset on AWS. */
     sfnEndpoint: optional('SFN_ENDPOINT'),
     stateMachineArn: optional('STATE_MACHINE_ARN'),
@@ -54,7 +92,9 @@ function readConfig() {
     batchesPerExecution: integer('BATCHES_PER_EXECUTION', 500, 1, 2_000),
     /** A RUNNING run whose heartbeat is older than this is considered stuck. */
     staleRunSeconds: integer('STALE_RUN_SECONDS', 900, 5, 86_400),
+    /** Sessions of the state pool; each connection also gets a read pool and (not `default`) a write pool. */
     dbPoolSize: integer('DB_POOL_SIZE', 4, 1, 50),
+    connectionPoolSize: integer('CONNECTION_POOL_SIZE', 2, 1, 50),
   });
 }
 

@@ -1,21 +1,34 @@
-/** One pg pool per container (Lambda reuses it across invocations). */
-import pg from 'pg';
+/**
+ * The container's database connections (Lambda reuses them across invocations): the state pool
+ * and, per named connection, a read pool for user SQL and a write pool for targets.
+ */
+import { createConnectionRegistry, type ConnectionRegistry } from '../adapters/pg/connections.ts';
 import { config, ConfigError } from './config.ts';
 import { logger } from './logger-instance.ts';
 import { runtimeSecrets } from './secrets.ts';
 
-// Top-level await: the cold start reads the database URL (from SSM in the cloud; at once from
-// DATABASE_URL locally), so getPool() stays synchronous for every handler.
+// Top-level await: the cold start reads the database URLs (from SSM in the cloud; at once from
+// DATABASE_URL and ETL_CONNECTION_<NAME> locally), so getConnections() stays synchronous.
 const secrets = await runtimeSecrets();
 
-let pool: pg.Pool | undefined;
+let registry: ConnectionRegistry | undefined;
 
-export function getPool(): pg.Pool {
-  if (!pool) {
+export function getConnections(): ConnectionRegistry {
+  if (!registry) {
     if (!secrets.databaseUrl) throw new ConfigError('DATABASE_URL (or DATABASE_URL_PARAM) is not set');
-    pool = new pg.Pool({ connectionString: secrets.databaseUrl, max: config.dbPoolSize, idleTimeoutMillis: 30_000, options: '-c TimeZone=UTC' });
-    // An idle client losing its connection (server restart, 57P01) must not crash the process.
-    pool.on('error', (error) => logger.warn('idle database connection lost', { error }));
+    registry = createConnectionRegistry({
+      stateUrl: secrets.databaseUrl,
+      named: secrets.connectionUrls,
+      readStatementTimeoutMs: config.sourceStatementTimeoutMs,
+      sizes: { state: config.dbPoolSize, read: config.connectionPoolSize, write: config.connectionPoolSize },
+      // An idle client losing its connection (server restart, 57P01) must not crash the process.
+      onIdleError: (error, connection) => logger.warn('idle database connection lost', { error, connection }),
+    });
   }
-  return pool;
+  return registry;
+}
+
+/** The state database's pool. */
+export function getPool() {
+  return getConnections().statePool;
 }

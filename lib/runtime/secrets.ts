@@ -13,6 +13,8 @@ export interface RuntimeSecrets {
   databaseUrl: string | undefined;
   esUrl: string | undefined;
   opensearchUrl: string | undefined;
+  /** Named connection URLs (plain ETL_CONNECTION_<NAME>, then the SSM ones). */
+  connectionUrls: Readonly<Record<string, string>>;
 }
 
 /** Where each secret comes from: a plain value wins; otherwise the named SSM parameter. */
@@ -23,6 +25,9 @@ export interface SecretSettings {
   esUrlParam?: string | undefined;
   opensearchUrl?: string | undefined;
   opensearchUrlParam?: string | undefined;
+  connectionUrls?: Readonly<Record<string, string>>;
+  /** Connection name -> SSM parameter name. */
+  connectionParams?: Readonly<Record<string, string>>;
 }
 
 /** Reads one SecureString, decrypted; resolves undefined when the parameter does not exist. */
@@ -45,7 +50,13 @@ export async function resolveSecrets(settings: SecretSettings, read: ParameterRe
     pick(settings.esUrl, settings.esUrlParam, 'ES_URL_PARAM', false),
     pick(settings.opensearchUrl, settings.opensearchUrlParam, 'OPENSEARCH_URL_PARAM', false),
   ]);
-  return Object.freeze({ databaseUrl, esUrl, opensearchUrl });
+  const fromSsm = await Promise.all(
+    Object.entries(settings.connectionParams ?? {})
+      .filter(([name]) => settings.connectionUrls?.[name] === undefined)
+      .map(async ([name, param]) => [name, await pick(undefined, param, `connection ${name}`, true)] as const),
+  );
+  const connectionUrls = Object.freeze({ ...Object.fromEntries(fromSsm.filter((entry): entry is readonly [string, string] => entry[1] !== undefined)), ...settings.connectionUrls });
+  return Object.freeze({ databaseUrl, esUrl, opensearchUrl, connectionUrls });
 }
 
 /**

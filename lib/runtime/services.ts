@@ -8,7 +8,7 @@ import { createTransformCompiler } from '../transforms/index.ts';
 import { config, requireSetting } from './config.ts';
 import { createEngine, type Engine } from './engine.ts';
 import { logger } from './logger-instance.ts';
-import { getPool } from './pg-pool.ts';
+import { getConnections } from './pg-pool.ts';
 import { createSearchSinksFromConfig } from './search-sinks.ts';
 
 let engine: Engine | undefined;
@@ -31,11 +31,10 @@ function lazyExecutionStarter(): ExecutionStarter {
 
 export function services(): Engine {
   engine ??= createEngine({
-    pool: getPool(),
+    connections: getConnections(),
     executions: lazyExecutionStarter(),
     transforms: createTransformCompiler(),
     logger,
-    statementTimeoutMs: config.sourceStatementTimeoutMs,
     batchesPerExecution: config.batchesPerExecution,
     searchSinks: createSearchSinksFromConfig(),
     staleRunSeconds: config.staleRunSeconds,

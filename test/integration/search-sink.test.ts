@@ -94,7 +94,13 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search sink on %s
   let dataDir: string;
 
   const target = (index: string, extra: Partial<SearchTarget> = {}): SearchTarget => ({ type: flavour, index, id_field: 'film_id', ...extra });
-  const context = (mode: SinkContext['mode'] = 'incremental'): SinkContext => ({ runId: randomUUID(), mode });
+  // Every sink here belongs to one pipeline, whose runs are these.
+  const runsOfPipeline: string[] = [];
+  const context = (mode: SinkContext['mode'] = 'incremental'): SinkContext => {
+    const runId = randomUUID();
+    runsOfPipeline.push(runId);
+    return { runId, mode, ownRunIds: async () => [...runsOfPipeline] };
+  };
   const sinkFor = (index: string, options: SearchSinkOptions = {}, extra: Partial<SearchTarget> = {}, through: SearchClient = client) =>
     createSearchSink(target(index, extra), context(), through, { mapping: FILM_DIM_MAPPING, ...options });
 
@@ -248,6 +254,23 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search sink on %s
     expect(await client.aliasTargets(alias)).toEqual([second.writeIndex]);
     expect(await client.exists(first.writeIndex)).toBe(false);
     expect(hitsChecksum(await allHits(node, alias))).toBe(rowsChecksum(v2));
+  });
+
+  it("deletes only the physical indices of its own pipeline's runs when it swaps the alias", async () => {
+    const alias = 'shared-name';
+    const foreign = physicalIndexName(alias, randomUUID()); // another pipeline's index of the same shape
+    await client.createIndex(foreign, {});
+    const failedEarlier = context('full'); // an own run that failed before its swap left this index
+    const orphan = createSearchSink(target(alias, { alias_reload: true }), failedEarlier, client, { mapping: FILM_DIM_MAPPING });
+    await orphan.prepareRun();
+    const reload = createSearchSink(target(alias, { alias_reload: true }), context('full'), client, { mapping: FILM_DIM_MAPPING });
+    await reload.prepareRun();
+    await reload.write(films(10, 'v1'), commitSpy());
+    await reload.finishRun();
+
+    expect(await client.aliasTargets(alias)).toEqual([reload.writeIndex]);
+    expect(await client.exists(orphan.writeIndex)).toBe(false);
+    expect(await client.exists(foreign)).toBe(true);
   });
 
   it('refuses alias_reload when the name is a concrete index', async () => {

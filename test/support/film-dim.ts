@@ -7,8 +7,18 @@ export const FILM_DIM_QUERY = (full.source as { query: string }).query;
 
 type SeedBody = PipelineBody & { source: { query: string; incremental_key?: string; incremental_id_key?: string } };
 
-export const filmDimFull = (batchSize = 100): SeedBody => ({ ...(full as SeedBody), batch_size: batchSize });
-export const filmDimIncremental = (batchSize = 100): SeedBody => ({ ...(loadSeedPipeline('film_dim_inc') as SeedBody), batch_size: batchSize });
+/**
+ * The seeds name the demo's connections (catalogue, warehouse); tests run on one database, the
+ * `default` connection, unless a test sets connections itself.
+ */
+function onDefaultConnection(body: PipelineBody): SeedBody {
+  const { connection: _source, ...source } = body.source as SeedBody['source'] & { connection?: string };
+  const { connection: _target, ...target } = body.target as Record<string, unknown>;
+  return { ...body, source, target };
+}
+
+export const filmDimFull = (batchSize = 100): SeedBody => ({ ...onDefaultConnection(full), batch_size: batchSize });
+export const filmDimIncremental = (batchSize = 100): SeedBody => ({ ...onDefaultConnection(loadSeedPipeline('film_dim_inc')), batch_size: batchSize });
 
 /** Rows of the source query missing from (or different in) the target, and the reverse. */
 export async function targetDiff(pool: pg.Pool): Promise<{ missing: number; extra: number; targetRows: number; sourceRows: number }> {

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import pg from 'pg';
+import { createConnectionRegistry } from '../../lib/adapters/pg/connections.ts';
 import { createSearchSinkFactory } from '../../lib/adapters/search/index.ts';
 import { createSfnExecutionStarter } from '../../lib/adapters/sfn/execution-starter.ts';
 import { ConnectionLostError } from '../../lib/core/errors.ts';
@@ -32,6 +33,12 @@ export interface RunHarnessOptions {
   /** RunBatch TimeoutSeconds in place of the definition's 300. */
   runBatchTimeoutSeconds?: number;
   staleRunSeconds?: number;
+  /** Named connections besides `default` (the test database), by lower-case name. */
+  connections?: Record<string, string>;
+  /** Statement timeout of source reads (default 30 s). */
+  sourceStatementTimeoutMs?: number;
+  /** Sessions per connection's read pool (default 2); 1 makes every read reuse one session. */
+  readPoolSize?: number;
   /**
    * Reconcile a run as soon as its execution ends FAILED, TIMED_OUT or ABORTED, as the cloud's
    * EventBridge rule and `npm start` do. Off by default: tests then see reconciliation on read.
@@ -95,12 +102,18 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
     },
   });
   const stateMachineArn = endpoint.stateMachineArn('etl-test-run-pipeline');
+  const connections = createConnectionRegistry({
+    stateUrl: options.databaseUrl,
+    named: options.connections ?? {},
+    readStatementTimeoutMs: options.sourceStatementTimeoutMs ?? 30_000,
+    sizes: { state: 10, ...(options.readPoolSize ? { read: options.readPoolSize } : {}) },
+    onIdleError: () => undefined, // terminated idle connections are expected here
+  });
   const engine = (bound.engine = createEngine({
-    pool,
+    connections,
     executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
     transforms: createTransformCompiler(),
     logger: silentLogger,
-    statementTimeoutMs: 30_000,
     batchesPerExecution: options.batchesPerExecution ?? 500,
     searchSinks,
     staleRunSeconds: options.staleRunSeconds,
@@ -161,6 +174,7 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
       sfn.destroy();
       await endpoint.stop();
       await searchSinks.close();
+      await connections.close();
       await pool.end();
     },
   };

@@ -204,7 +204,7 @@ describe('the packaged dev stage', () => {
     for (const key of RECONCILING_HTTP_KEYS) expect(stepFunctionsGrants(key), key).toEqual([['states:DescribeExecution', EXECUTIONS_ARN]]);
     // The reconcile function is given the execution's status, error and cause by the event.
     const others = functionKeys().filter((key) => !['runPipeline', 'continueAsNew', 'startRun', ...RECONCILING_HTTP_KEYS].includes(key));
-    expect(others).toHaveLength(10);
+    expect(others).toHaveLength(11);
     expect(others).toContain('reconcileExecution');
     for (const key of others) expect(stepFunctionsGrants(key), key).toEqual([]);
   });
@@ -248,7 +248,11 @@ describe('the packaged dev stage', () => {
       const logTargets = statements.filter((statement) => actionsOf(statement).includes('logs:PutLogEvents')).flatMap(resourcesOf);
       expect(logTargets, key).toContainEqual({ 'Fn::GetAtt': [`${functionLogicalId(key).replace('LambdaFunction', 'LogGroup')}`, 'Arn'] });
 
-      const named = Object.entries(environmentOf(key)).filter(([name, value]) => name.endsWith('_PARAM') && value !== '').map(([, value]) => value as string);
+      const environment = environmentOf(key);
+      const named = Object.entries(environment).filter(([name, value]) => name.endsWith('_PARAM') && value !== '').map(([, value]) => value as string);
+      // Named connections: only the parameters under their own path (ETL_CONNECTIONS_SSM_PATH).
+      expect(environment.ETL_CONNECTIONS_SSM_PATH, key).toBe('/etl/dev/connections/');
+      named.push('/etl/dev/connections/*');
       const readable = statements.filter((statement) => actionsOf(statement).includes('ssm:GetParameter')).flatMap(resourcesOf).map((resource) => arnText(resource) as string);
       expect(readable.map((arn) => arn.replace(/^.*:parameter/, '')).sort(), key).toEqual(named.sort());
       for (const arn of readable) expect(arn).toMatch(/^arn:\$\{AWS::Partition\}:ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter\/etl\/dev\//);
@@ -262,7 +266,7 @@ describe('the packaged dev stage', () => {
       return { key, required: method.Properties.ApiKeyRequired === true };
     });
     expect(methods.map((method) => method.key).sort()).toEqual(httpFunctionKeys().sort());
-    expect(methods).toHaveLength(11);
+    expect(methods).toHaveLength(12);
     for (const method of methods) expect(method.required, method.key).toBe(method.key !== 'health');
 
     const keys = resourcesOfType('AWS::ApiGateway::ApiKey');

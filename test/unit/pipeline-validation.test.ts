@@ -62,11 +62,11 @@ describe('keyset reads', () => {
     expect(keysetColumns(parseCreatePipeline(plain))).toEqual(['modified', 'id']);
   });
 
-  it('builds a page query with the cursor and horizon as parameters, never OFFSET', () => {
-    const { sql, params } = pageQuery({ query: 'SELECT * FROM t;', keyset: ['modified', 'id'], after: ['2024-01-01', 'a'], below: '2025-01-01', limit: 10 });
-    expect(sql).toContain('FROM (SELECT * FROM t) AS src WHERE (src."modified", src."id") > ($1, $2) AND src."modified" < $3 ORDER BY src."modified", src."id" LIMIT $4');
+  it('builds a page query with the cursor and horizon as parameters, never OFFSET, asking for one row past the page', () => {
+    const { sql, params } = pageQuery({ query: 'SELECT * FROM t; -- the end', keyset: ['modified', 'id'], after: ['2024-01-01', 'a'], below: '2025-01-01', limit: 10 });
+    expect(sql).toContain('FROM (\nSELECT * FROM t\n) AS src WHERE (src."modified", src."id") > ($1, $2) AND src."modified" < $3 ORDER BY src."modified", src."id" LIMIT $4');
     expect(sql).not.toMatch(/OFFSET/i);
-    expect(params).toEqual(['2024-01-01', 'a', '2025-01-01', 10]);
+    expect(params).toEqual(['2024-01-01', 'a', '2025-01-01', 11]);
   });
 
   it('turns PostgreSQL timestamps into ISO 8601 without losing microseconds', () => {

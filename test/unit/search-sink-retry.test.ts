@@ -42,7 +42,7 @@ function fakeClient(script: Script): SearchClient & { calls: string[][] } {
 
 const rows = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ film_id: id, title: `film ${id}` }));
 const target = { type: 'elasticsearch' as const, index: 'film_dim', id_field: 'film_id' };
-const context = { runId: '4f1c2d3e-0000-4000-8000-000000000001', mode: 'incremental' as const };
+const context = { runId: '4f1c2d3e-0000-4000-8000-000000000001', mode: 'incremental' as const, ownRunIds: async () => [] };
 
 function sinkWith(client: SearchClient, sleeps: number[], events: RetryEvent[] = []) {
   return createSearchSink(target, context, client, {

@@ -27,15 +27,35 @@ describe('resolveSecrets', () => {
       { databaseUrl: 'postgres://local/etl', databaseUrlParam: '/etl/x/database-url', esUrl: 'http://127.0.0.1:9200' },
       read,
     );
-    expect(secrets).toEqual({ databaseUrl: 'postgres://local/etl', esUrl: 'http://127.0.0.1:9200', opensearchUrl: undefined });
+    expect(secrets).toEqual({ databaseUrl: 'postgres://local/etl', esUrl: 'http://127.0.0.1:9200', opensearchUrl: undefined, connectionUrls: {} });
     expect(read.reads).toEqual([]);
   });
 
   it('reads each secret from its named parameter when the plain variable is unset', async () => {
     const read = recordingReader({ '/etl/prod/database-url': 'postgres://from-ssm/etl', '/etl/prod/es-url': 'https://u:p@es.example' });
     const secrets = await resolveSecrets({ databaseUrlParam: '/etl/prod/database-url', esUrlParam: '/etl/prod/es-url' }, read);
-    expect(secrets).toEqual({ databaseUrl: 'postgres://from-ssm/etl', esUrl: 'https://u:p@es.example', opensearchUrl: undefined });
+    expect(secrets).toEqual({ databaseUrl: 'postgres://from-ssm/etl', esUrl: 'https://u:p@es.example', opensearchUrl: undefined, connectionUrls: {} });
     expect(read.reads.sort()).toEqual(['/etl/prod/database-url', '/etl/prod/es-url']);
+  });
+
+  it('reads named connections from their parameters; a plain ETL_CONNECTION_<NAME> wins', async () => {
+    const read = recordingReader({ '/etl/prod/connections/warehouse': 'postgres://wh/reports', '/etl/prod/connections/app': 'postgres://ssm/app' });
+    const secrets = await resolveSecrets(
+      {
+        databaseUrl: 'postgres://local/etl',
+        connectionUrls: { app: 'postgres://plain/app' },
+        connectionParams: { warehouse: '/etl/prod/connections/warehouse', app: '/etl/prod/connections/app' },
+      },
+      read,
+    );
+    expect(secrets.connectionUrls).toEqual({ warehouse: 'postgres://wh/reports', app: 'postgres://plain/app' });
+    expect(read.reads).toEqual(['/etl/prod/connections/warehouse']);
+  });
+
+  it('fails with a ConfigError naming the connection when its parameter does not exist', async () => {
+    const settings = { databaseUrl: 'postgres://local/etl', connectionParams: { warehouse: '/etl/prod/connections/warehouse' } };
+    await expect(resolveSecrets(settings, recordingReader({}))).rejects.toThrow(ConfigError);
+    await expect(resolveSecrets(settings, recordingReader({}))).rejects.toThrow('connection warehouse: the SSM parameter /etl/prod/connections/warehouse does not exist');
   });
 
   it('fails with a ConfigError naming the parameter when the database URL parameter does not exist', async () => {

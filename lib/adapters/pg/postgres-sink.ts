@@ -1,7 +1,11 @@
 /**
  * The PostgreSQL target: `INSERT ... ON CONFLICT (key) DO UPDATE` from the batch as JSON, skipping
- * rows whose content is unchanged, so a replayed batch changes nothing. The target lives in the
- * state database: the write and the cursor advance commit in one transaction.
+ * rows whose content is unchanged, so a replayed batch changes nothing.
+ *
+ * Commit order: a target in the state database (connection `default`) commits the write and the
+ * cursor advance in one transaction. A target in another database commits first, then the cursor
+ * advances in the state database: a crash in between replays the batch, which the idempotent
+ * upsert absorbs, so the target still ends equal to the source.
  */
 import type pg from 'pg';
 import type { PostgresTarget } from '../../core/pipeline.ts';
@@ -12,32 +16,44 @@ import { classifyPgError } from './classify.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
 
 export interface PostgresSinkOptions {
+  /** The target lives in the state database: the write joins the cursor advance's transaction. */
+  sharesStateTransaction: boolean;
+  /** Names the target's connection in errors. */
+  label: string;
   /** A target locked by someone else (DDL, a long write) fails fast and is retried by the state machine. */
   lockTimeoutMs?: number;
 }
 
-export function createPostgresSink(pool: pg.Pool, target: PostgresTarget, options: PostgresSinkOptions = {}): Sink {
+export function createPostgresSink(pool: pg.Pool, target: PostgresTarget, options: PostgresSinkOptions): Sink {
+  async function upsertAndCommit(rows: Row[], inTransaction: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await checkout(pool, 'target', `connecting to the target ${options.label}`);
+    try {
+      await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`);
+      if (rows.length > 0) {
+        const { sql, columns } = upsertStatement(target, rows);
+        await client.query(sql, [JSON.stringify(rows, jsonValue)]).catch((error: unknown) => {
+          throw classifyPgError(error, 'target', `writing ${rows.length} rows (${columns.join(', ')}) to ${target.table} on ${options.label}`);
+        });
+      }
+      await inTransaction(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw classifyPgError(error, options.sharesStateTransaction ? 'state' : 'target');
+    } finally {
+      client.release();
+    }
+  }
+
   return {
     async write(rows, commitProgress) {
-      const client = await checkout(pool, 'state', 'connecting to the target');
-      try {
-        await client.query('BEGIN');
-        await client.query(`SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`);
-        if (rows.length > 0) {
-          const { sql, columns } = upsertStatement(target, rows);
-          await client.query(sql, [JSON.stringify(rows, jsonValue)]).catch((error: unknown) => {
-            throw classifyPgError(error, 'target', `writing ${rows.length} rows (${columns.join(', ')}) to ${target.table}`);
-          });
-        }
-        await commitProgress(client as unknown as TransactionHandle);
-        await client.query('COMMIT');
-        return { written: rows.length };
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw classifyPgError(error, 'state');
-      } finally {
-        client.release();
+      if (options.sharesStateTransaction) {
+        await upsertAndCommit(rows, (client) => commitProgress(client as unknown as TransactionHandle));
+      } else {
+        await upsertAndCommit(rows, async () => undefined);
+        await commitProgress(null);
       }
+      return { written: rows.length };
     },
   };
 }

@@ -389,6 +389,11 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       return rows.map(toRun);
     },
 
+    async runIds(pipelineId) {
+      const { rows } = await q<{ id: string }>('SELECT id FROM etl.pipeline_runs WHERE pipeline_id = $1', [pipelineId]);
+      return rows.map((row) => row.id);
+    },
+
     async getRun(pipelineId, runId) {
       if (!UUID.test(pipelineId) || !UUID.test(runId)) return null;
       const { rows } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE pipeline_id = $1 AND id = $2', [pipelineId, runId]);

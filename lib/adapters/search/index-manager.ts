@@ -8,7 +8,7 @@
  *   index named `<index>-<run id without dashes>`, derived from the run id alone, so every
  *   batch of the run (each in a new Lambda invocation, possibly after ContinueAsNew) finds the
  *   same index. Readers keep querying the old index through the alias until finishRun swaps the
- *   alias atomically and deletes the previous physical index(es).
+ *   alias atomically and deletes the previous physical index(es) that this pipeline's runs built.
  * - `alias_reload` in incremental mode: writes go through the alias; when nothing has that name
  *   yet, a physical index and the alias are created so that a later full reload can swap it.
  */
@@ -131,9 +131,12 @@ export function createIndexManager(
           const actions: AliasAction[] = [...replaced.map((index) => ({ remove: { index, alias } })), { add: { index: physical, alias } }];
           await client.updateAliases(actions);
         }
-        // Physical indices of failed earlier runs never got the alias; they are dropped too.
+        // Physical indices of failed earlier runs never got the alias; they are dropped too. Only
+        // indices named after this pipeline's own runs are deleted: another pipeline (or a person)
+        // may keep an index of the same shape, which this one must never remove.
+        const ownIndices = new Set((await context.ownRunIds()).map((id) => physicalIndexName(alias, id)));
         const orphans = (await client.listIndices(`${alias}-*`)).filter((name) => name !== physical && isPhysicalOf(alias, name));
-        await client.deleteIndices([...new Set([...replaced, ...orphans])]);
+        await client.deleteIndices([...new Set([...replaced, ...orphans])].filter((name) => ownIndices.has(name)));
       }),
   };
 }

@@ -3,18 +3,24 @@
  * for every entry point (HTTP, CLI, seeds): shape first, then the task plan's transforms.
  */
 import { NotFoundError } from '../errors.ts';
-import { applyPatch, parseCreatePipeline, parsePipelinePatch, type Pipeline } from '../pipeline.ts';
-import type { PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
+import { applyPatch, checkConnections, parseCreatePipeline, parsePipelinePatch, type Pipeline, type PipelineDefinition } from '../pipeline.ts';
+import type { ConnectionDirectory, ConnectionInfo, PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
 import type { ReconcileRuns } from './reconcile-runs.ts';
 
 export interface ManagePipelinesDeps {
   store: StateStore;
   transforms: Pick<TransformCompiler, 'validate'>;
+  connections: ConnectionDirectory;
   /** Reads reconcile active runs with Step Functions first (reconcile-runs.ts); absent: reads as stored. */
   reconcile?: Pick<ReconcileRuns, 'pipeline' | 'pipelines'>;
 }
 
-export function createManagePipelines({ store, transforms, reconcile }: ManagePipelinesDeps) {
+export function createManagePipelines({ store, transforms, connections, reconcile }: ManagePipelinesDeps) {
+  const validate = (definition: PipelineDefinition) => {
+    checkConnections(definition, connections.names());
+    transforms.validate(definition);
+  };
+
   async function get(id: string): Promise<PipelineWithLastRun> {
     await reconcile?.pipeline(id).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
@@ -28,7 +34,7 @@ export function createManagePipelines({ store, transforms, reconcile }: ManagePi
     /** Validates the body (ValidationError naming the field) and stores the pipeline as IDLE. */
     async create(body: unknown): Promise<Pipeline> {
       const definition = parseCreatePipeline(body);
-      transforms.validate(definition);
+      validate(definition);
       return await store.createPipeline(definition);
     },
     /** Every pipeline; active ones are reconciled with their executions first. */
@@ -41,10 +47,12 @@ export function createManagePipelines({ store, transforms, reconcile }: ManagePi
     async update(id: string, body: unknown): Promise<Pipeline> {
       const patch = parsePipelinePatch(body);
       const definition = applyPatch(await get(id), patch);
-      transforms.validate(definition);
+      validate(definition);
       return await store.updatePipeline(id, definition);
     },
     remove: (id: string) => store.deletePipeline(id),
+    /** The configured connections with a quick reachability check; never a password or URL. */
+    connections: async (): Promise<{ connections: ConnectionInfo[] }> => ({ connections: await connections.check() }),
   };
 }
 

@@ -5,8 +5,10 @@
  */
 import { ConflictError, InvalidDefinitionError, NotFoundError, RunStateError, isRetryable } from '../errors.ts';
 import { keysetColumns } from '../keyset.ts';
+import { DEFAULT_CONNECTION, type Pipeline } from '../pipeline.ts';
+import { assertTargetKeys } from '../target-keys.ts';
 import type { Logger } from '../logger.ts';
-import type { ExecutionStarter, SinkFactory, SourceReader, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
+import type { ExecutionStarter, Sink, SinkFactory, SourceReader, SourceReaders, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
 import { executionNameFor } from './request-runs.ts';
 import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
 import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
@@ -29,7 +31,7 @@ export interface LoopState {
 
 export interface RunStepsDeps {
   store: StateStore;
-  reader: SourceReader;
+  readers: SourceReaders;
   sinks: SinkFactory;
   transforms: TransformCompiler;
   executions: ExecutionStarter;
@@ -43,7 +45,10 @@ export interface RunStepsDeps {
 }
 
 export function createRunSteps(deps: RunStepsDeps) {
-  const { store, reader, sinks, transforms, executions, logger } = deps;
+  const { store, readers, sinks, transforms, executions, logger } = deps;
+  const readerFor = (pipeline: Pipeline): SourceReader => readers.forConnection(pipeline.source.connection ?? DEFAULT_CONNECTION);
+  const sinkFor = (pipeline: Pipeline, runId: string): Sink =>
+    sinks.forTarget(pipeline.target, { runId, mode: pipeline.mode, ownRunIds: () => store.runIds(pipeline.id) });
   const reconcile = deps.reconcile ?? createReconcileRuns({ store, executions, logger });
   const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds: deps.staleRunSeconds ?? DEFAULT_STALE_RUN_SECONDS });
 
@@ -92,10 +97,10 @@ export function createRunSteps(deps: RunStepsDeps) {
       if (takeOver) logger.warn('stale run taken over', { pipeline_id, run_id: run.id, reason: takeOver.reason, previous_execution: takeOver.executionName, execution: input.execution_name });
       const log = logger.child({ pipeline_id, run_id: run.id, execution: input.execution_name });
       if (pipeline.mode === 'incremental' && run.horizon === null) {
-        const horizon = await reader.horizon(pipeline.source.query, pipeline.source.incremental_key!);
+        const horizon = await readerFor(pipeline).horizon(pipeline.source.query, pipeline.source.incremental_key!);
         await store.setHorizon(run.id, horizon);
       }
-      await sinks.forTarget(pipeline.target, { runId: run.id, mode: pipeline.mode }).prepareRun?.();
+      await sinkFor(pipeline, run.id).prepareRun?.();
       log.info(firstStart ? 'run started' : 'run resumed', { cursor: run.cursor, executions: run.executions });
       return { pipeline_id, run_id: run.id, batches_in_execution: 0, batches_per_execution: deps.batchesPerExecution, done: false, pause_requested: false };
     },
@@ -108,7 +113,7 @@ export function createRunSteps(deps: RunStepsDeps) {
       if (retry) log.warn('retrying batch', { retries: run.retries });
       try {
         const started = performance.now();
-        const { rows, last } = await reader.readBatch({
+        const { rows, last, done } = await readerFor(pipeline).readBatch({
           query: pipeline.source.query,
           keyset: keysetColumns(pipeline),
           after: run.cursor,
@@ -117,8 +122,8 @@ export function createRunSteps(deps: RunStepsDeps) {
         });
         if (rows.length > 0) {
           const output = await transforms.compile(pipeline).run(rows);
-          const sink = sinks.forTarget(pipeline.target, { runId: run.id, mode: pipeline.mode });
-          await sink.write(output.rows, (tx) =>
+          assertTargetKeys(output.rows, pipeline.target);
+          await sinkFor(pipeline, run.id).write(output.rows, (tx) =>
             store.advance(tx, {
               runId: run.id,
               pipelineId: pipeline.id,
@@ -137,7 +142,7 @@ export function createRunSteps(deps: RunStepsDeps) {
         return {
           ...state,
           batches_in_execution: state.batches_in_execution + (rows.length > 0 ? 1 : 0),
-          done: rows.length < pipeline.batch_size,
+          done,
           pause_requested: status === 'PAUSE_REQUESTED',
         };
       } catch (error) {
@@ -152,7 +157,7 @@ export function createRunSteps(deps: RunStepsDeps) {
     async completeRun(input: StepInput): Promise<LoopState> {
       const state = loop(input);
       const pipeline = (await store.getPipeline(state.pipeline_id)) ?? missing(state.pipeline_id);
-      await sinks.forTarget(pipeline.target, { runId: state.run_id, mode: pipeline.mode }).finishRun?.();
+      await sinkFor(pipeline, state.run_id).finishRun?.();
       const run = await store.completeRun(state.run_id, input.execution_name);
       logger.info('run succeeded', { pipeline_id: state.pipeline_id, run_id: run.id, rows_read: run.rows_read, rows_written: run.rows_written, batches: run.batches, retries: run.retries });
       return state;
