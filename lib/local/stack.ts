@@ -5,6 +5,8 @@
  * demo and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createConnectionRegistry } from '../adapters/pg/connections.ts';
@@ -15,7 +17,9 @@ import type { Logger } from '../core/logger.ts';
 import type { StepInput } from '../core/use-cases/run-steps.ts';
 import { createEngine, type Engine } from '../runtime/engine.ts';
 import { createTransformCompiler } from '../transforms/index.ts';
+import { apiLogLine } from './api-output.ts';
 import { migrateDatabase, openLocalDatabase } from './database.ts';
+import { startLambdaGate } from './lambda-gate.ts';
 import { prepareDemoConnections } from './demo-databases.ts';
 import { inheritedEnvironment, repoRoot } from './local-config.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint } from './sfn-endpoint/index.ts';
@@ -44,13 +48,18 @@ export interface LocalStackOptions {
   batchesPerExecution?: number;
   /** Tests remove retry waits (one value per retrier of a state). */
   retryIntervalOverrides?: Record<string, number | number[]>;
-  /** Where serverless-offline's output goes (default: discarded unless it fails to start). */
-  onApiOutput?: (line: string) => void;
+  /**
+   * Where the HTTP API's (serverless-offline's and its handlers') output goes, one JSON line at a
+   * time (api-output.ts). Default: the lines go to `logger` at debug level.
+   */
+  onApiOutput?: (jsonLine: string) => void;
 }
 
 export interface LocalStack {
   apiUrl: string;
   sfnUrl: string;
+  /** Lambda Invoke of every function (serverless-offline); needs the x-api-key header when an API key is set. */
+  lambdaUrl: string;
   databaseUrl: string;
   stateMachineArn: string;
   engine: Engine;
@@ -116,10 +125,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       searchSinks,
     }));
 
+    // With an API key, serverless-offline's Lambda server (every function, steps included) is
+    // reachable only through the gate on LAMBDA_PORT, which requires the key (lambda-gate.ts).
+    let lambdaListen = String(options.lambdaPort);
+    let lambdaUrl = `http://127.0.0.1:${options.lambdaPort}`;
+    if (options.apiKey) {
+      const socketDir = await mkdtemp(path.join(os.tmpdir(), 'etl-lambda-'));
+      cleanups.push(() => rm(socketDir, { recursive: true, force: true }));
+      lambdaListen = path.join(socketDir, 'lambda.sock');
+      const gate = await startLambdaGate({ port: options.lambdaPort, socketPath: lambdaListen, apiKey: options.apiKey });
+      cleanups.push(() => gate.stop());
+      lambdaUrl = gate.url;
+    }
+
     const connectionVariables = Object.fromEntries(Object.entries(named).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
-    const api = await startHttpApi(options, { ...connectionVariables, DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
+    const api = await startHttpApi(options, lambdaListen, { ...connectionVariables, DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
     cleanups.push(() => stopChild(api));
-    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, databaseUrl: database.url, stateMachineArn, engine, stop };
+    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, lambdaUrl, databaseUrl: database.url, stateMachineArn, engine, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -143,15 +165,20 @@ async function seedIfEmpty(pool: pg.Pool, logger: Logger): Promise<void> {
   logger.info('demo catalogue seeded', counts);
 }
 
-/** serverless-offline, started directly (not through npx: a signal to npx orphans its child). */
-async function startHttpApi(options: LocalStackOptions, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(path.join(repoRoot, 'node_modules/.bin/sls'), ['offline', 'start', '--stage', 'local', '--region', 'us-east-1', '--localEnvironment'], {
+/**
+ * serverless-offline, started directly (not through npx: a signal to npx orphans its child), on
+ * this process's Node (the project's Node 22 under npm scripts). `lambdaListen` is its Lambda
+ * server's TCP port or unix socket path.
+ */
+async function startHttpApi(options: LocalStackOptions, lambdaListen: string, env: Record<string, string>): Promise<ChildProcess> {
+  const sls = path.join(repoRoot, 'node_modules/serverless/bin/serverless.js');
+  const child = spawn(process.execPath, [sls, 'offline', 'start', '--stage', 'local', '--region', 'us-east-1', '--localEnvironment'], {
     cwd: repoRoot,
     env: {
       ...inheritedEnvironment(),
       ...env,
       API_PORT: String(options.apiPort),
-      LAMBDA_PORT: String(options.lambdaPort),
+      LAMBDA_PORT: lambdaListen,
       ES_URL: options.esUrl ?? '',
       OPENSEARCH_URL: options.opensearchUrl ?? '',
       API_KEY: options.apiKey ?? '',
@@ -162,14 +189,23 @@ async function startHttpApi(options: LocalStackOptions, env: Record<string, stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      output.push(line);
-      options.onApiOutput?.(line);
-    }
+  const forward = options.onApiOutput ?? ((line: string) => options.logger.debug('api', { line }));
+  const collect = (stream: 'stdout' | 'stderr') => {
+    let partial = ''; // a chunk may end mid-line
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const raw of lines) {
+        const line = apiLogLine(raw, stream);
+        if (line === null) continue;
+        output.push(line);
+        if (output.length > 200) output.shift();
+        forward(line);
+      }
+    };
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  child.stdout?.on('data', collect('stdout'));
+  child.stderr?.on('data', collect('stderr'));
   const healthUrl = `http://127.0.0.1:${options.apiPort}/health`;
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {

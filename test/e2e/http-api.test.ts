@@ -2,10 +2,13 @@
  * The local stack started as `npm start` starts it (serverless-offline, the local Step Functions
  * endpoint, the real definition), driven through the HTTP API as a user would.
  */
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { readFile } from 'node:fs/promises';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/core/logger.ts';
 import { createApiClient, type ApiClient } from '../../lib/local/api-client.ts';
+import { withApiKey } from '../../lib/local/lambda-gate.ts';
 import { freePort } from '../../lib/local/processes.ts';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { seedCatalogue } from '../../seeds/catalogue.ts';
@@ -14,11 +17,23 @@ import { filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim
 
 const API_KEY = 'e2e-secret-key';
 
+/** Local addresses (ip:port, hex as the kernel lists them) of the listening TCP sockets on `port`. */
+async function listeners(port: number): Promise<string[]> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8').catch(() => '')));
+  return tables
+    .flatMap((table) => table.split('\n').slice(1))
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`))
+    .map((fields) => fields[1]!);
+}
+
 describe('HTTP API of the local stack', () => {
   let db: TestDatabase;
   let stack: LocalStack;
   let api: ApiClient;
   let sfn: SFNClient;
+  const apiOutput: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -30,6 +45,7 @@ describe('HTTP API of the local stack', () => {
       databaseUrl: db.url,
       apiKey: API_KEY,
       logger: silentLogger,
+      onApiOutput: (line) => apiOutput.push(line),
     });
     api = createApiClient(stack.apiUrl, API_KEY);
     sfn = new SFNClient({ region: 'us-east-1', endpoint: stack.sfnUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -104,7 +120,9 @@ describe('HTTP API of the local stack', () => {
     // Slow enough (pg_sleep per row) that the run cannot finish while the requests arrive:
     // serverless-offline serves one request of a function at a time.
     const slow = filmDimIncremental(50);
-    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.02 + 0 * length(q.title))) s`;
+    // 50 ms a row: the run lasts ~20 s, so the pause lands even when the 20 requests meet cold
+    // serverless-offline workers on a busy machine.
+    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.05 + 0 * length(q.title))) s`;
     const pipeline = await api.createPipeline({ ...slow, name: 'e2e_race', source: { ...slow.source, query } });
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => api.run(pipeline.id)));
     const accepted = results.filter((r) => r.status === 'fulfilled');
@@ -136,5 +154,51 @@ describe('HTTP API of the local stack', () => {
     }
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ status: 'SUCCEEDED', rows_read: 400, execution_arn: started.executionArn });
+  });
+
+  it('shows a run whose execution was stopped from outside as FAILED with the stop error', async () => {
+    const slow = filmDimIncremental(20);
+    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.02 + 0 * length(q.title))) s`;
+    const pipeline = await api.createPipeline({ ...slow, name: 'e2e_stopped', source: { ...slow.source, query } });
+    const accepted = await api.run(pipeline.id);
+    await sfn.send(new StopExecutionCommand({ executionArn: accepted.execution_arn, error: 'Operator.Stopped', cause: 'stopped by the e2e test' }));
+    const read = await api.getPipeline(pipeline.id);
+    expect(read).toMatchObject({ status: 'FAILED', last_run: { id: accepted.run_id, status: 'FAILED', error: { name: 'Operator.Stopped' } } });
+    expect(read.last_run?.error?.message).toContain('stopped by the e2e test');
+  });
+
+  it("refuses Lambda invokes on the local Lambda port without the API key (401) or with a wrong one (403), and serves them with it", async () => {
+    const url = `${stack.lambdaUrl}/2015-03-31/functions/etl-local-failRun/invocations`;
+    const body = JSON.stringify({ state: { pipeline_id: '00000000-0000-4000-8000-000000000000', run_id: '00000000-0000-4000-8000-000000000000' }, execution_name: 'x', execution_arn: 'x' });
+    const anonymous = await fetch(url, { method: 'POST', body });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('x-amzn-errortype')).toBe('UnrecognizedClientException');
+    expect((await fetch(url, { method: 'POST', body, headers: { 'x-api-key': 'nope' } })).status).toBe(403);
+
+    const lambda = withApiKey(new LambdaClient({ region: 'us-east-1', endpoint: stack.lambdaUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), API_KEY);
+    try {
+      const answer = await lambda.send(new InvokeCommand({ FunctionName: 'etl-local-health', Payload: Buffer.from(JSON.stringify({ httpMethod: 'GET', path: '/health', headers: {} })) }));
+      expect(answer.FunctionError).toBeUndefined();
+      expect(JSON.parse(Buffer.from(answer.Payload!).toString())).toMatchObject({ statusCode: 200, body: '{"status":"ok"}' });
+    } finally {
+      lambda.destroy();
+    }
+  });
+
+  it('listens on 127.0.0.1 only: the HTTP API, the Lambda port and the Step Functions endpoint', async () => {
+    const loopback = '0100007F'; // 127.0.0.1 as /proc/net/tcp writes it
+    for (const url of [stack.apiUrl, stack.lambdaUrl, stack.sfnUrl]) {
+      const port = Number(new URL(url).port);
+      expect(new URL(url).hostname).toBe('127.0.0.1');
+      expect(await listeners(port), url).toEqual([`${loopback}:${port.toString(16).toUpperCase().padStart(4, '0')}`]);
+    }
+  });
+
+  it("shows the API's own logs and its handlers' logs as JSON lines in the stack's stream", () => {
+    const lines = apiOutput.map((line) => JSON.parse(line) as { service?: string; message?: string; level?: string });
+    expect(lines.every((line) => typeof line.message === 'string' && typeof line.level === 'string')).toBe(true);
+    // A handler's own log line (POST /pipelines/{id}/run logs 'run requested') and serverless-offline's banner.
+    expect(lines).toContainEqual(expect.objectContaining({ service: 'etl', message: 'run requested' }));
+    expect(lines.some((line) => line.service === 'etl-api' && /listening on/i.test(line.message ?? ''))).toBe(true);
   });
 });
