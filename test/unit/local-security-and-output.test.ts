@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { apiLogLine } from '../../lib/local/api-output.ts';
 import { maskPassword } from '../../lib/local/local-config.ts';
 import { sameSecret } from '../../lib/runtime/http.ts';
+import { DEMO_TABLE, demoPipeline } from '../../lib/local/demo-namespace.ts';
+import { loadSeedPipeline } from '../../seeds/pipelines/index.ts';
 
 describe('the API key comparison', () => {
   it('accepts the same key and refuses any other, whatever its length', () => {
@@ -38,5 +40,17 @@ describe('printing a database URL', () => {
   it('masks the password and keeps the rest', () => {
     expect(maskPassword('postgres://postgres:postgres@127.0.0.1:54329/etl')).toBe('postgres://postgres:***@127.0.0.1:54329/etl');
     expect(maskPassword('postgres://etl@db.example/etl')).toBe('postgres://etl@db.example/etl');
+  });
+});
+
+describe("the demo's namespace", () => {
+  it("renames every seed pipeline demo_* and points its Postgres targets at the demo's own table, never analytics.film_dim", () => {
+    for (const seed of ['film_dim_full', 'film_dim_inc', 'film_dim_tasks']) {
+      const body = demoPipeline(loadSeedPipeline(seed));
+      expect(body.name).toBe(`demo_${seed}`);
+      expect(JSON.stringify(body)).not.toContain('"analytics.film_dim"');
+      expect(JSON.stringify(body)).toContain(`"${DEMO_TABLE}"`);
+    }
+    expect(demoPipeline(loadSeedPipeline('film_dim_full'), { name: 'film_dim_slow', batch_size: 100 })).toMatchObject({ name: 'demo_film_dim_slow', batch_size: 100 });
   });
 });
