@@ -45,7 +45,7 @@ describe('printing a database URL', () => {
 
 describe("the demo's namespace", () => {
   it("renames every seed pipeline demo_* and points its Postgres targets at the demo's own table, never analytics.film_dim", () => {
-    for (const seed of ['film_dim_full', 'film_dim_inc', 'film_dim_tasks']) {
+    for (const seed of ['film_dim_full', 'film_dim_inc', 'film_dim_tasks'] as const) {
       const body = demoPipeline(loadSeedPipeline(seed));
       expect(body.name).toBe(`demo_${seed}`);
       expect(JSON.stringify(body)).not.toContain('"analytics.film_dim"');
