@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prints the deployed API's URL as reachable from the host. The stack output ServiceEndpoint names
-# the REST API id; LocalStack serves it at <id>.execute-api.localhost.localstack.cloud:4566
-# (that name resolves to 127.0.0.1).
+# Prints the deployed API's URL as reachable from the host:
+# <LocalStack endpoint>/_aws/execute-api/<REST API id>/<stage>. That form needs no DNS (the
+# <id>.execute-api.localhost.localstack.cloud names do not resolve everywhere). The REST API id
+# is taken from the stack output ServiceEndpoint.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 endpoint=$(awsls cloudformation describe-stacks --stack-name "etl-$STAGE" \
@@ -11,4 +12,4 @@ if [[ -z "$api_id" || "$api_id" == "$endpoint" ]]; then
   echo "no REST API id in the stack output ServiceEndpoint ('$endpoint'): is the stack deployed (localstack/deploy.sh)?" >&2
   exit 1
 fi
-echo "http://$api_id.execute-api.localhost.localstack.cloud:4566/$STAGE"
+echo "$LOCALSTACK_ENDPOINT/_aws/execute-api/$api_id/$STAGE"

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
+import { MAX_DEFINITION_BYTES, MAX_EXPRESSION_CHARS, MAX_FREEFORM_BYTES, MAX_KEY_COLUMNS, MAX_QUERY_CHARS, MAX_TASKS, checkNesting, describeBytes, jsonBytes } from './limits.ts';
 import { inspectSql } from './sql-text.ts';
 
 export const MAX_BATCH_SIZE = 50_000;
@@ -34,11 +35,17 @@ const userQuery = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(100_000, 'is too long (max 100000 characters)')
+  .max(MAX_QUERY_CHARS, `is too long (max ${MAX_QUERY_CHARS} characters)`)
   .superRefine((query, ctx) => {
     const { problem } = inspectSql(query);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
+
+/** Free-form objects are capped by their JSON size (limits.ts): they end up in every answer that shows the pipeline. */
+function withinFreeformLimit(value: unknown, ctx: z.core.$RefinementCtx): void {
+  const bytes = jsonBytes(value);
+  if (bytes > MAX_FREEFORM_BYTES) ctx.addIssue({ code: 'custom', message: `is ${bytes} bytes as JSON; the limit is ${describeBytes(MAX_FREEFORM_BYTES)}` });
+}
 
 const sourceSchema = z.strictObject({
   query: userQuery,
@@ -55,7 +62,7 @@ const postgresTarget = z.strictObject({
   table: tableName.refine((name) => !(name.includes('.') && RESERVED_SCHEMAS.includes(name.split('.')[0]!.toLowerCase())), {
     message: `must not be in the schemas ${RESERVED_SCHEMAS.join(', ')} (the platform's own state and the system catalogs)`,
   }),
-  key: z.array(identifier).min(1, 'must name at least one column').max(8),
+  key: z.array(identifier).min(1, 'must name at least one column').max(MAX_KEY_COLUMNS, `must name at most ${MAX_KEY_COLUMNS} columns`),
   connection: connectionName.optional(),
 });
 
@@ -64,7 +71,7 @@ const searchTarget = z.strictObject({
   index: indexName,
   id_field: identifier,
   /** Explicit mapping used when the index is created; otherwise the engine's dynamic mapping. */
-  mapping: z.record(z.string(), z.unknown()).optional(),
+  mapping: z.record(z.string(), z.unknown()).superRefine(withinFreeformLimit).optional(),
   /** Full reloads build a new index and swap the alias `index` to it when the run succeeds. */
   alias_reload: z.boolean().optional(),
 });
@@ -79,21 +86,23 @@ export const taskSchema = z.discriminatedUnion('type', [
     type: z.literal('transform'),
     name: taskName,
     /** A named transform registered in lib/transforms. */
-    transform: z.string().min(1),
-    params: z.record(z.string(), z.unknown()).optional(),
+    transform: z.string().min(1).max(100, 'is too long (max 100 characters)'),
+    params: z.record(z.string(), z.unknown()).superRefine(withinFreeformLimit).optional(),
   }),
   z.strictObject({
     type: z.literal('map'),
     name: taskName,
-    rename: z.record(z.string(), z.string()).optional(),
-    drop: z.array(z.string()).optional(),
+    rename: z.record(z.string(), z.string()).superRefine(withinFreeformLimit).optional(),
+    drop: z.array(z.string()).superRefine(withinFreeformLimit).optional(),
     /** field -> JSONata expression evaluated against the row. */
-    compute: z.record(z.string(), z.string()).optional(),
+    compute: z.record(z.string(), z.string()).superRefine(withinFreeformLimit).optional(),
     /** JSONata expression; rows for which it is not true are dropped. */
-    filter: z.string().optional(),
+    filter: z.string().max(MAX_EXPRESSION_CHARS, `is too long (max ${MAX_EXPRESSION_CHARS} characters)`).optional(),
   }),
   z.strictObject({ type: z.literal('writer'), name: taskName, target: targetSchema }),
 ]);
+
+const taskListSchema = z.array(taskSchema).min(2, 'needs at least a sql_reader and a writer').max(MAX_TASKS, `must have at most ${MAX_TASKS} tasks`);
 
 const modeSchema = z.enum(['full', 'incremental']);
 const batchSizeSchema = z
@@ -108,14 +117,15 @@ const createSchema = z.strictObject({
   batch_size: batchSizeSchema.default(DEFAULT_BATCH_SIZE),
   source: sourceSchema.optional(),
   target: targetSchema.optional(),
-  tasks: z.array(taskSchema).min(2, 'needs at least a sql_reader and a writer').max(50).optional(),
+  tasks: taskListSchema.optional(),
 });
 
 const patchSchema = z.strictObject({
+  mode: modeSchema.optional(),
   batch_size: batchSizeSchema.optional(),
   source: sourceSchema.optional(),
   target: targetSchema.optional(),
-  tasks: z.array(taskSchema).min(2, 'needs at least a sql_reader and a writer').max(50).optional(),
+  tasks: taskListSchema.optional(),
 });
 
 export type SourceDefinition = z.infer<typeof sourceSchema>;
@@ -174,7 +184,20 @@ export function resolveDefinition(input: {
       throw new ValidationError(`${prefix}.incremental_id_key: required in incremental mode (breaks ties between equal incremental_key values)`, `${prefix}.incremental_id_key`);
     }
   }
-  return { name: input.name, mode: input.mode, batch_size: input.batch_size, source, target, tasks };
+  return withinDefinitionLimit({ name: input.name, mode: input.mode, batch_size: input.batch_size, source, target, tasks });
+}
+
+/**
+ * The whole definition as stored and answered is capped (limits.ts), so that a page of
+ * GET /pipelines stays within a Lambda response whatever the fields' own limits add up to.
+ */
+function withinDefinitionLimit(definition: PipelineDefinition): PipelineDefinition {
+  const bytes = jsonBytes(definition);
+  if (bytes > MAX_DEFINITION_BYTES) {
+    const twice = definition.tasks ? ' (a task plan counts its reader and writer twice: they are also shown as source and target)' : '';
+    throw new ValidationError(`body: the pipeline definition would be ${bytes} bytes as JSON${twice}; the limit is ${describeBytes(MAX_DEFINITION_BYTES)}`, 'body');
+  }
+  return definition;
 }
 
 /** A plan is one sql_reader first, one writer last, transforms and maps in between, unique names. */
@@ -198,6 +221,26 @@ function checkPlanShape(tasks: TaskDefinition[]): { source: SourceDefinition; ta
   return { source, target: writer.target };
 }
 
+/**
+ * Whether a change of definition invalidates the saved progress: a new mode, source, target or
+ * plan reads other rows (or writes elsewhere), so a cursor or checkpoint of the old definition
+ * would make the next run skip rows. Only batch_size leaves them valid.
+ */
+export function changesWhatIsRead(current: PipelineDefinition, next: PipelineDefinition): boolean {
+  const essence = (d: PipelineDefinition) => canonical([d.mode, d.source, d.target, d.tasks]);
+  return essence(current) !== essence(next);
+}
+
+/** JSON with object keys sorted: the database (jsonb) does not keep the order they were given in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** Every connection a definition names must be configured: ValidationError naming the field and the known names. */
 export function checkConnections(definition: PipelineDefinition, known: string[]): void {
   const tasks = definition.tasks;
@@ -218,7 +261,7 @@ export function parseCreatePipeline(body: unknown): PipelineDefinition {
 
 export function parsePipelinePatch(body: unknown): PipelinePatch {
   const patch = parseWith(patchSchema, body);
-  if (Object.keys(patch).length === 0) throw new ValidationError('body: nothing to change (give batch_size, source, target or tasks)', 'body');
+  if (Object.keys(patch).length === 0) throw new ValidationError('body: nothing to change (give mode, batch_size, source, target or tasks)', 'body');
   return patch;
 }
 
@@ -231,7 +274,7 @@ export function applyPatch(current: PipelineDefinition, patch: PipelinePatch): P
   }
   return resolveDefinition({
     name: current.name,
-    mode: current.mode,
+    mode: patch.mode ?? current.mode,
     batch_size: patch.batch_size ?? current.batch_size,
     ...(switchingToTasks
       ? { tasks: patch.tasks }
@@ -243,6 +286,7 @@ export function applyPatch(current: PipelineDefinition, patch: PipelinePatch): P
 
 function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body: must be a JSON object', 'body');
+  checkNesting(body);
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

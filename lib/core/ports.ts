@@ -4,6 +4,7 @@
  */
 import type { Cursor } from './keyset.ts';
 import type { Pipeline, PipelineDefinition, PipelineStatus, RunStatus, TargetDefinition } from './pipeline.ts';
+import type { PageRequest } from './paging.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -45,6 +46,33 @@ export interface SourceReader {
 /** Readers by connection name (`default` is the platform's own database). */
 export interface SourceReaders {
   forConnection(connection: string): SourceReader;
+}
+
+// ---- checking a definition against its databases ---------------------------------------------
+
+export interface ColumnInfo {
+  name: string;
+  /** PostgreSQL's name of the type, e.g. `timestamp with time zone`, `character varying(20)`. */
+  type: string;
+}
+
+export interface TableInfo {
+  /** The table as found, `schema.table`. */
+  name: string;
+  columns: string[];
+  /** The column sets of its unique indexes and constraints (primary key included), each sorted. */
+  uniqueKeys: string[][];
+}
+
+export interface DefinitionInspector {
+  /**
+   * The columns of the query's result, from `LIMIT 0` on a read session (one statement, read-only,
+   * short timeout): SourceQueryError with the server's message when it refuses the query,
+   * ConnectionLostError when the connection cannot be reached.
+   */
+  queryColumns(connection: string, query: string): Promise<ColumnInfo[]>;
+  /** The table, or null and the tables whose names differ from it only by letter case. */
+  table(connection: string, table: string): Promise<{ found: TableInfo | null; similar: string[] }>;
 }
 
 // ---- connections -----------------------------------------------------------------------------
@@ -232,10 +260,23 @@ export interface RunRequestOptions {
 
 export interface StateStore {
   createPipeline(definition: PipelineDefinition): Promise<Pipeline>;
-  listPipelines(): Promise<Pipeline[]>;
+  /**
+   * Pipelines in name order; with `page`, at most `page.limit` of them whose name comes after
+   * `page.after` (keyset, see paging.ts). Without it, all of them (not for the API).
+   */
+  listPipelines(page?: PageRequest): Promise<Pipeline[]>;
   getPipeline(id: string): Promise<PipelineWithLastRun | null>;
-  /** Replaces the definition while the pipeline is not running; ConflictError otherwise. */
-  updatePipeline(id: string, definition: PipelineDefinition): Promise<Pipeline>;
+  /**
+   * Replaces the definition while the pipeline is neither running nor paused; ConflictError
+   * otherwise. With `reset`, also forgets the checkpoint and every resume point (see resetPipeline).
+   */
+  updatePipeline(id: string, definition: PipelineDefinition, options: { reset: boolean }): Promise<Pipeline>;
+  /**
+   * Forgets the incremental checkpoint and any failed run's resume point, so the next run reads
+   * from the beginning; a paused run is abandoned (FAILED, saying so) and the pipeline becomes
+   * IDLE. ConflictError while a run is active.
+   */
+  resetPipeline(id: string): Promise<Pipeline>;
   /** Deletes a pipeline that is not running or paused; ConflictError otherwise. */
   deletePipeline(id: string): Promise<void>;
 
@@ -271,7 +312,11 @@ export interface StateStore {
   handOver(runId: string, fromExecution: string, toExecution: string): Promise<void>;
   pipelineStatus(pipelineId: string): Promise<PipelineStatus | null>;
 
-  listRuns(pipelineId: string, limit: number): Promise<RunRecord[]>;
+  /**
+   * At most `page.limit` runs, newest first by (requested_at, id), after the run `page.after`
+   * (nothing when that run is not one of this pipeline's); NotFoundError for an unknown pipeline.
+   */
+  listRuns(pipelineId: string, page: PageRequest): Promise<RunRecord[]>;
   /** The ids of every run the pipeline has had (its sinks' per-run objects are named after them). */
   runIds(pipelineId: string): Promise<string[]>;
   getRun(pipelineId: string, runId: string): Promise<RunRecord | null>;

@@ -10,16 +10,20 @@ import { localConfig } from './local-config.ts';
 
 const usage = `usage: etl <command> [options]
   create <file.json>            create a pipeline from a JSON body (see seeds/pipelines/)
-  list                          list pipelines with their status
+  list                          list pipelines with their status (every page)
   run <pipeline> [--wait]       request a run (or resume a paused one); --wait follows it to the end
   pause <pipeline>              pause the running pipeline at the next batch boundary
   status <pipeline> [--watch]   the pipeline, its last run and metrics; --watch refreshes every second
-  runs <pipeline>               run history
+  runs <pipeline> [--limit N] [--after CURSOR] [--all]
+                                run history, newest first: one page (default 50; a hint names the next), or all with --all
   state <pipeline>              the incremental checkpoint
+  reset <pipeline>              forget the checkpoint and resume point (abandons a paused run): the next run reads from the start
+  preview <pipeline>            check the definition and show its first rows as a table, writing nothing
+  connections                   the named connections (default = the platform's database) and whether each answers
 <pipeline> is a pipeline id or name. API_URL and API_KEY select the API.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { wait: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { wait: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean' }, limit: { type: 'string' }, after: { type: 'string' }, all: { type: 'boolean' } } });
   const [command, argument] = positionals;
   if (!command || values.help) {
     console.log(usage);
@@ -37,6 +41,22 @@ async function main(argv: string[]): Promise<number> {
       console.log(`created ${pipeline.name} (${pipeline.id}), status ${pipeline.status}`);
       return 0;
     }
+    case 'reset': {
+      const pipeline = await api.reset(await resolveId(api, needArgument()));
+      console.log(`${pipeline.name}: reset, status ${pipeline.status}; the next run reads from the beginning`);
+      return 0;
+    }
+    case 'preview': {
+      const preview = await api.preview(await resolveId(api, needArgument()));
+      for (const warning of preview.warnings) console.log(`warning: ${warning}`);
+      if (preview.columns) console.log(`columns: ${preview.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`);
+      printTable(preview.rows);
+      console.log(`(${preview.rows_read} rows read, ${preview.rows_dropped} dropped by the plan; nothing written)`);
+      return 0;
+    }
+    case 'connections':
+      for (const c of await api.connections()) console.log(`${c.name.padEnd(16)} ${c.ok ? 'ok  ' : 'DOWN'}  ${c.user}@${c.host}/${c.database}`);
+      return 0;
     case 'list':
       for (const p of await api.listPipelines()) console.log(`${p.id}  ${p.name.padEnd(24)} ${p.mode.padEnd(12)} ${p.status}`);
       return 0;
@@ -66,11 +86,15 @@ async function main(argv: string[]): Promise<number> {
       } while (values.watch);
       return 0;
     }
-    case 'runs':
-      for (const run of await api.listRuns(await resolveId(api, needArgument()))) {
+    case 'runs': {
+      const id = await resolveId(api, needArgument());
+      const page = values.all ? { runs: await api.listRuns(id), next: null } : await api.runsPage(id, { ...(values.limit ? { limit: Number(values.limit) } : {}), after: values.after ?? null });
+      for (const run of page.runs) {
         console.log(`${run.id}  ${run.status.padEnd(9)} read ${run.rows_read}  written ${run.rows_written}  batches ${run.batches}  retries ${run.retries}  ${run.requested_at}`);
       }
+      if (page.next) console.log(`(older runs: etl runs ${argument} --after ${page.next}, or --all)`);
       return 0;
+    }
     case 'state':
       console.log(JSON.stringify(await api.getState(await resolveId(api, needArgument())), null, 2));
       return 0;
@@ -111,3 +135,19 @@ main(process.argv.slice(2)).then(
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );
+
+/** Rows as an aligned text table; long values are cut so that a row stays on one line. */
+function printTable(rows: Record<string, unknown>[]): void {
+  if (rows.length === 0) return void console.log('(no rows)');
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const cell = (value: unknown) => {
+    const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+    return text.length > 30 ? `${text.slice(0, 29)}…` : text;
+  };
+  const cells = rows.map((row) => columns.map((c) => cell(row[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ');
+  console.log(line(columns));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of cells) console.log(line(row));
+}

@@ -1,17 +1,19 @@
 /**
- * `npm run db:<command>`: start, migrate, seed [--films N], reset-demo [--films N], counts.
+ * `npm run db:<command>`: start, migrate, seed [--films N], reset-demo [--films N], counts,
+ * demo-connections (creates the demo's roles and warehouse database, prints ETL_CONNECTION_* exports).
  * Works on the embedded PostgreSQL (started for the command, stopped after) or on DATABASE_URL.
  */
 import { parseArgs } from 'node:util';
 import { countDemoTables, DEFAULT_FILMS, resetDemo, seedCatalogue } from '../../seeds/catalogue.ts';
 import { migrateDatabase, openLocalDatabase, withClient, withPool } from './database.ts';
+import { prepareDemoConnections } from './demo-databases.ts';
 
-const usage = 'usage: db-command <start|migrate|seed|reset-demo|counts> [--films N]';
+const usage = 'usage: db-command <start|migrate|seed|reset-demo|counts|demo-connections> [--films N]';
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { films: { type: 'string' } } });
   const command = positionals[0];
-  if (!command || !['start', 'migrate', 'seed', 'reset-demo', 'counts'].includes(command)) {
+  if (!command || !['start', 'migrate', 'seed', 'reset-demo', 'counts', 'demo-connections'].includes(command)) {
     console.error(usage);
     return 2;
   }
@@ -37,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
       printCounts(counts);
     }
     if (command === 'counts') printCounts(await withClient(db.url, countDemoTables));
+    if (command === 'demo-connections') {
+      // Shell exports, for `eval "$(npm run --silent db:demo-connections)"` (localstack/host/test.sh).
+      for (const [name, url] of Object.entries(await prepareDemoConnections(db.url))) console.log(`export ETL_CONNECTION_${name.toUpperCase()}='${url}'`);
+    }
     return 0;
   } finally {
     await db.stop();

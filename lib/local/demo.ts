@@ -14,7 +14,7 @@ import { startLocalStack, type LocalStack } from './stack.ts';
 import { DEMO_PREFIX, DEMO_TABLE, demoPipeline } from './demo-namespace.ts';
 import { scenarioSearch } from './demo-search.ts';
 
-const DEMO_PIPELINES = ['film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search'].map((name) => `${DEMO_PREFIX}${name}`);
+const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search'].map((name) => `${DEMO_PREFIX}${name}`);
 
 async function main(): Promise<number> {
   const apiUrl = localConfig.apiUrl;
@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   let api = createApiClient(apiUrl, localConfig.apiKey);
   if (!(await api.health().then(() => true, () => false))) {
     console.log(`no API at ${apiUrl}: starting the embedded default stack for the demo...`);
-    stack = await startLocalStack({ ...stackPorts(), databaseUrl: localConfig.databaseUrl, esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, apiKey: localConfig.apiKey, connections: localConfig.connections, demoConnections: true, logger: createJsonLogger({ service: 'etl-local', level: 'warn' }), seedWhenEmpty: true });
+    stack = await startLocalStack({ ...stackPorts(), databaseUrl: localConfig.databaseUrl, esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, apiKey: localConfig.apiKey, settings: localConfig.functionSettings, connections: localConfig.connections, demoConnections: true, logger: createJsonLogger({ service: 'etl-local', level: 'warn' }), seedWhenEmpty: true });
     api = createApiClient(stack.apiUrl, localConfig.apiKey);
   }
   const databaseUrl = stack?.databaseUrl ?? localConfig.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${localConfig.embeddedPort}/${localConfig.embeddedDatabase}`;
@@ -35,6 +35,7 @@ async function main(): Promise<number> {
   const checks = new DemoChecks();
   try {
     await cleanUp(api, db);
+    await scenarioConnections(api, checks);
     await scenarioFullLoad(api, db, checks);
     await scenarioIncremental(api, db, checks);
     await scenarioTasks(api, db, checks);
@@ -81,6 +82,21 @@ const targetCount = (_db: pg.Pool) => count(warehouse, `SELECT count(*) AS n FRO
 async function runAndWait(api: ApiClient, id: string) {
   const accepted = await api.run(id);
   return await api.waitForRun(id, accepted.run_id);
+}
+
+async function scenarioConnections(api: ApiClient, checks: DemoChecks): Promise<void> {
+  checks.scenario('0. Connections: the catalogue through a read-only role, the target in its own database');
+  const connections = await api.connections();
+  const named = (name: string) => connections.find((c) => c.name === name);
+  checks.expect('catalogue and warehouse are listed and answer', named('catalogue')?.ok === true && named('warehouse')?.ok === true, connections.map((c) => `${c.name}=${c.ok ? 'ok' : 'down'} ${c.user}@${c.host}/${c.database}`).join(', '));
+  checks.expect('the target database is another one than the catalogue', named('warehouse')?.database === 'warehouse' && named('catalogue')?.database !== 'warehouse', `warehouse: ${named('warehouse')?.database}, catalogue: ${named('catalogue')?.database}`);
+  // The check at creation runs the query (LIMIT 0) as the catalogue role, which may not read etl.
+  const snoop = { name: 'film_dim_snoop', mode: 'full', batch_size: 10, source: { connection: 'catalogue', query: 'SELECT id AS film_id, name AS title FROM etl.pipelines' }, target: { connection: 'warehouse', type: 'postgres', table: 'analytics.film_dim', key: ['film_id'] } };
+  const refusal = await api.createPipeline(demoPipeline(snoop)).then(
+    () => 'created',
+    (error: unknown) => (error instanceof Error ? error.message : String(error)),
+  );
+  checks.expect("a pipeline reading the platform's own etl schema through catalogue is refused (400 at creation)", /^400 .*source\.query: permission denied for schema etl/.test(refusal), refusal);
 }
 
 async function scenarioFullLoad(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {

@@ -5,7 +5,7 @@
  * the stack binds serverless-offline's Lambda server to a unix socket in a private (0700) directory,
  * and this gate listens on LAMBDA_PORT (127.0.0.1) and forwards only the requests that carry the
  * key in `x-api-key` (compared in constant time); the others get 401 or 403 in the Lambda API's
- * error shape. `withApiKey` adds the header to an AWS SDK client.
+ * error shape.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,18 +60,4 @@ export async function startLambdaGate(options: LambdaGateOptions): Promise<Lambd
         server.closeAllConnections();
       }),
   };
-}
-
-/** Sends the API key with every request of an AWS SDK client (e.g. a LambdaClient pointed at the gate). */
-export function withApiKey<C extends { middlewareStack: { add: (...args: never[]) => unknown } }>(client: C, apiKey: string): C {
-  type Next = (args: { request: { headers: Record<string, string> } }) => Promise<unknown>;
-  const add = client.middlewareStack.add as unknown as (middleware: (next: Next) => Next, options: { step: string; name: string }) => void;
-  add(
-    (next) => async (args) => {
-      args.request.headers['x-api-key'] = apiKey;
-      return await next(args);
-    },
-    { step: 'build', name: 'etlLocalApiKey' },
-  );
-  return client;
 }

@@ -21,6 +21,16 @@ export const inheritedEnvironment = (): NodeJS.ProcessEnv => ({ ...process.env }
 
 const optional = (name: string) => (process.env[name] ? process.env[name] : undefined);
 
+/**
+ * The README's function settings. `npm start` hands them, as set, to the step functions and the
+ * HTTP functions, which parse and validate them with lib/runtime/config.ts like a deployed Lambda.
+ */
+export const FUNCTION_SETTINGS = ['LOG_LEVEL', 'BATCHES_PER_EXECUTION', 'SOURCE_STATEMENT_TIMEOUT_MS', 'STALE_RUN_SECONDS'] as const;
+
+function functionSettings(): Readonly<Record<string, string>> {
+  return Object.freeze(Object.fromEntries(FUNCTION_SETTINGS.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))));
+}
+
 export const localConfig = Object.freeze({
   /** An external PostgreSQL (14+) instead of the embedded one. */
   databaseUrl: optional('DATABASE_URL'),
@@ -33,6 +43,7 @@ export const localConfig = Object.freeze({
   esUrl: optional('ES_URL'),
   opensearchUrl: optional('OPENSEARCH_URL'),
   apiKey: optional('API_KEY'),
+  functionSettings: functionSettings(),
   /** ETL_CONNECTION_<NAME> (parsed and checked by the runtime's config, the one parser of them). */
   connections: config.connectionUrls,
   /** Where the demo and the CLI find the API (a LocalStack or cloud URL works too). */

@@ -1,33 +1,33 @@
 /**
  * The embedded default stack: database (embedded PostgreSQL or DATABASE_URL), migrations and
- * demo data, the local Step Functions endpoint running the real definition with the step
- * handlers in-process, and the HTTP API served by serverless-offline. Used by `npm start`, the
- * demo and the end-to-end tests.
+ * demo data, the local Step Functions endpoint running the real definition, whose tasks invoke
+ * the same `functions/steps/*` handlers that Lambda runs, each in a worker thread with the
+ * function's environment and timeout (lambda/runner.ts), and the HTTP API served by
+ * serverless-offline. Both get the functions' settings (LOG_LEVEL, BATCHES_PER_EXECUTION, ...)
+ * as their environment and parse them with lib/runtime/config.ts, as in the cloud. Used by
+ * `npm start`, the demo and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { createConnectionRegistry } from '../adapters/pg/connections.ts';
-import { createSearchSinkFactory } from '../adapters/search/index.ts';
-import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
 import { DEFAULT_FILMS, seedCatalogue } from '../../seeds/catalogue.ts';
 import type { Logger } from '../core/logger.ts';
-import type { StepInput } from '../core/use-cases/run-steps.ts';
-import { createEngine, type Engine } from '../runtime/engine.ts';
-import { createTransformCompiler } from '../transforms/index.ts';
+import { parseConfig } from '../runtime/config.ts';
+import { migrateDatabase, openLocalDatabase, withPool } from './database.ts';
 import { apiLogLine } from './api-output.ts';
-import { migrateDatabase, openLocalDatabase } from './database.ts';
 import { startLambdaGate } from './lambda-gate.ts';
 import { prepareDemoConnections } from './demo-databases.ts';
+import { loadStepFunctions } from './lambda/functions.ts';
+import { createLocalLambda, type LocalLambda } from './lambda/runner.ts';
 import { inheritedEnvironment, repoRoot } from './local-config.ts';
-import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint } from './sfn-endpoint/index.ts';
+import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint, type TaskHandler } from './sfn-endpoint/index.ts';
 
-export const STATE_MACHINE_NAME = 'etl-local-run-pipeline';
-const STEP_KEYS = ['startRun', 'runBatch', 'completeRun', 'pauseRun', 'failRun', 'continueAsNew'] as const;
+const STAGE = 'local';
+export const STATE_MACHINE_NAME = `etl-${STAGE}-run-pipeline`;
 /** The statuses the cloud's EventBridge rule forwards to the reconcile function (serverless.yml). */
 const RECONCILED_STATUSES: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+const RECONCILE_FUNCTION = 'reconcileExecution';
 
 export interface LocalStackOptions {
   apiPort: number;
@@ -41,11 +41,20 @@ export interface LocalStackOptions {
   logger: Logger;
   /** Seed the demo catalogue when content.film_work is empty. */
   seedWhenEmpty?: boolean;
+  /**
+   * The functions' settings (README "Settings": LOG_LEVEL, BATCHES_PER_EXECUTION,
+   * SOURCE_STATEMENT_TIMEOUT_MS, STALE_RUN_SECONDS), as `npm start` reads them from
+   * its environment (localConfig.functionSettings). Unset ones take the functions' defaults.
+   */
+  settings?: Readonly<Record<string, string>>;
+  /** Seconds per function key in place of serverless.yml's timeouts (tests: `{ runBatch: 2 }`). */
+  functionTimeouts?: Readonly<Record<string, number>>;
+  /** Where the step functions' log lines go (default: this process's stderr). */
+  onStepOutput?: (line: string) => void;
   /** Named connections (ETL_CONNECTION_<NAME>), by lower-case name; they win over the demo's. */
   connections?: Readonly<Record<string, string>>;
   /** Create the demo's `catalogue` and `warehouse` connections (roles, database) on the local server. */
   demoConnections?: boolean;
-  batchesPerExecution?: number;
   /** Tests remove retry waits (one value per retrier of a state). */
   retryIntervalOverrides?: Record<string, number | number[]>;
   /**
@@ -62,7 +71,6 @@ export interface LocalStack {
   lambdaUrl: string;
   databaseUrl: string;
   stateMachineArn: string;
-  engine: Engine;
   stop(): Promise<void>;
 }
 
@@ -73,35 +81,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.warn('stop step failed', { error }));
   };
   try {
+    // The functions' own parser, before anything starts: a bad value stops here, naming the variable.
+    parseConfig(options.settings ?? {});
     const database = options.databaseUrl
       ? { url: options.databaseUrl, stop: async () => undefined }
       : await openLocalDatabase((line) => logger.debug(line));
     cleanups.push(() => database.stop());
     const applied = await migrateDatabase(database.url);
     if (applied.length) logger.info('migrations applied', { applied });
+    if (options.seedWhenEmpty) await seedIfEmpty(database.url, logger);
 
-    const pool = new pg.Pool({ connectionString: database.url, max: 2, options: '-c TimeZone=UTC' });
-    pool.on('error', (error) => logger.warn('idle database connection lost', { error }));
-    if (options.seedWhenEmpty) await seedIfEmpty(pool, logger);
-    await pool.end();
     const named = { ...(options.demoConnections ? await demoConnections(database.url, logger) : {}), ...options.connections };
-    const connections = createConnectionRegistry({
-      stateUrl: database.url,
-      named,
-      readStatementTimeoutMs: 60_000,
-      sizes: { state: 10 },
-      onIdleError: (error, connection) => logger.warn('idle database connection lost', { error, connection }),
-    });
-    cleanups.push(() => connections.close());
 
-    const searchSinks = createSearchSinkFactory({ elasticsearchUrl: options.esUrl, opensearchUrl: options.opensearchUrl });
-    cleanups.push(() => searchSinks.close());
-
-    // The endpoint needs its handlers before it listens; the handlers need its URL: bind late.
-    const bound: { engine?: Engine } = {};
-    const taskHandlers = Object.fromEntries(
-      STEP_KEYS.map((key) => [key, (input: unknown): Promise<unknown> => bound.engine!.steps[key](input as StepInput)]),
-    );
+    // The endpoint needs its task handlers before it listens; the functions need its URL: bind late.
+    // Besides the tasks, the EventBridge-triggered reconcile function runs the same way.
+    const functions = await loadStepFunctions({ repoRoot, stage: STAGE, timeoutOverrides: options.functionTimeouts });
+    const bound: { lambda?: LocalLambda } = {};
+    // Stopped after the endpoint (cleanups run in reverse): executions are aborted before their workers end.
+    cleanups.push(async () => await bound.lambda?.stop());
+    const taskHandlers: Record<string, TaskHandler> = Object.fromEntries(functions.map((fn) => [fn.key, (input: unknown) => bound.lambda!.invoke(fn.key, input)]));
     const endpoint: LocalSfnEndpoint = await startLocalSfnEndpoint({
       port: options.sfnPort,
       stateMachines: [{ name: STATE_MACHINE_NAME, definition: await loadDefinitionFile(path.join(repoRoot, 'statemachines/run-pipeline.asl.json')), taskHandlers }],
@@ -110,21 +108,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // The cloud's EventBridge rule (functions/events/reconcile-execution.ts), emulated: an
       // execution that ended without finishing its run fails the run at once.
       onExecutionEnded: (change) => {
-        if (!RECONCILED_STATUSES.includes(change.status)) return;
-        bound.engine?.reconcile.executionChanged(change).catch((error: unknown) => logger.warn('reconciling an ended execution failed', { execution_arn: change.executionArn, error }));
+        if (!RECONCILED_STATUSES.includes(change.status) || !bound.lambda) return;
+        const event = { source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', detail: change };
+        bound.lambda.invoke(RECONCILE_FUNCTION, event).catch((error: unknown) => logger.warn('reconciling an ended execution failed', { execution_arn: change.executionArn, error }));
       },
     });
     cleanups.push(() => endpoint.stop());
     const stateMachineArn = endpoint.stateMachineArn(STATE_MACHINE_NAME);
-    const engine = (bound.engine = createEngine({
-      connections,
-      executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
-      transforms: createTransformCompiler(),
-      logger,
-      batchesPerExecution: options.batchesPerExecution ?? 500,
-      searchSinks,
-    }));
-
     // With an API key, serverless-offline's Lambda server (every function, steps included) is
     // reachable only through the gate on LAMBDA_PORT, which requires the key (lambda-gate.ts).
     let lambdaListen = String(options.lambdaPort);
@@ -139,13 +129,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     const connectionVariables = Object.fromEntries(Object.entries(named).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
-    const api = await startHttpApi(options, lambdaListen, { ...connectionVariables, DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
+    const env = functionEnvironment(options, { ...connectionVariables, DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
+    bound.lambda = createLocalLambda({ functions, env, onOutput: options.onStepOutput });
+
+    const api = await startHttpApi(options, lambdaListen, env);
     cleanups.push(() => stopChild(api));
-    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, lambdaUrl, databaseUrl: database.url, stateMachineArn, engine, stop };
+    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, lambdaUrl, databaseUrl: database.url, stateMachineArn, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** What the deployed functions find in their environment (serverless.yml's, for the local stage). */
+function functionEnvironment(options: LocalStackOptions, wiring: Record<string, string>): Record<string, string> {
+  return {
+    ...options.settings,
+    ...wiring,
+    ES_URL: options.esUrl ?? '',
+    OPENSEARCH_URL: options.opensearchUrl ?? '',
+    API_KEY: options.apiKey ?? '',
+    AWS_REGION: 'us-east-1',
+    // The SDK needs credentials to sign calls to the local Step Functions endpoint (it checks none).
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
 }
 
 /** The demo's connections; a server that refuses (no CREATEROLE/CREATEDB) leaves the demo without them. */
@@ -158,11 +166,13 @@ async function demoConnections(stateUrl: string, logger: Logger): Promise<Record
   }
 }
 
-async function seedIfEmpty(pool: pg.Pool, logger: Logger): Promise<void> {
-  const { rows } = await pool.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM content.film_work) AS any');
-  if (rows[0]?.any) return;
-  const counts = await seedCatalogue(pool, { films: DEFAULT_FILMS });
-  logger.info('demo catalogue seeded', counts);
+async function seedIfEmpty(url: string, logger: Logger): Promise<void> {
+  await withPool(url, async (pool) => {
+    const { rows } = await pool.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM content.film_work) AS any');
+    if (rows[0]?.any) return;
+    const counts = await seedCatalogue(pool, { films: DEFAULT_FILMS });
+    logger.info('demo catalogue seeded', counts);
+  });
 }
 
 /**
@@ -176,14 +186,10 @@ async function startHttpApi(options: LocalStackOptions, lambdaListen: string, en
     cwd: repoRoot,
     env: {
       ...inheritedEnvironment(),
+      // serverless.yml's local stage hands these to the HTTP functions (${env:...}).
       ...env,
       API_PORT: String(options.apiPort),
       LAMBDA_PORT: lambdaListen,
-      ES_URL: options.esUrl ?? '',
-      OPENSEARCH_URL: options.opensearchUrl ?? '',
-      API_KEY: options.apiKey ?? '',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
       SLS_TELEMETRY_DISABLED: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,6 +17,7 @@ async function main(): Promise<number> {
     esUrl: localConfig.esUrl,
     opensearchUrl: localConfig.opensearchUrl,
     apiKey: localConfig.apiKey,
+    settings: localConfig.functionSettings,
     connections: localConfig.connections,
     demoConnections: true,
     logger,

@@ -1,6 +1,9 @@
 /**
  * Configuration of the deployed functions, read from the environment once, validated, frozen.
- * The same variables are set by serverless.yml (cloud, LocalStack) and by `npm start` (local).
+ * The same variables are set by serverless.yml (cloud, LocalStack) and by `npm start` (local:
+ * the step workers and serverless-offline get them as their environment). `parseConfig` is the
+ * one parser: the local stack validates its settings with it before starting anything, and the
+ * test harness builds its engine from it, so no caller has defaults of its own.
  */
 import type { LogLevel } from './logger.ts';
 
@@ -8,16 +11,19 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function integer(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
+/** Environment variables as Lambda sees them: strings, possibly unset. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
   return value;
 }
 
-function optional(name: string): string | undefined {
-  const value = process.env[name];
+function optional(env: Environment, name: string): string | undefined {
+  const value = env[name];
   return value === undefined || value === '' ? undefined : value;
 }
 
@@ -28,9 +34,9 @@ const CONNECTION_NAME = /^[A-Z][A-Z0-9_]{0,62}$/;
  * ETL_CONNECTION_<NAME>=<postgres URL> -> { <name>: url } (NAME upper case: letters, digits,
  * underscore; pipelines use the lower-case name). `default` is DATABASE_URL and cannot be redefined.
  */
-function connectionUrls(): Record<string, string> {
+function connectionUrls(env: Environment): Record<string, string> {
   const urls: Record<string, string> = {};
-  for (const [variable, value] of Object.entries(process.env)) {
+  for (const [variable, value] of Object.entries(env)) {
     const match = CONNECTION_VARIABLE.exec(variable);
     if (!match || value === undefined || value === '') continue;
     const name = match[1]!;
@@ -42,10 +48,10 @@ function connectionUrls(): Record<string, string> {
 }
 
 /** ETL_CONNECTIONS_SSM_NAMES=warehouse,app: connections whose URL is the SSM parameter <ETL_CONNECTIONS_SSM_PATH><name>. */
-function connectionParams(): Record<string, string> {
-  const names = (optional('ETL_CONNECTIONS_SSM_NAMES') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+function connectionParams(env: Environment): Record<string, string> {
+  const names = (optional(env, 'ETL_CONNECTIONS_SSM_NAMES') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
   if (names.length === 0) return {};
-  const prefix = optional('ETL_CONNECTIONS_SSM_PATH');
+  const prefix = optional(env, 'ETL_CONNECTIONS_SSM_PATH');
   if (!prefix) throw new ConfigError('ETL_CONNECTIONS_SSM_PATH is not set (the SSM path of the connection parameters)');
   const params: Record<string, string> = {};
   for (const name of names) {
@@ -57,50 +63,51 @@ function connectionParams(): Record<string, string> {
 
 const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-function logLevel(): LogLevel {
-  const raw = (optional('LOG_LEVEL') ?? 'info').toLowerCase();
+function logLevel(env: Environment): LogLevel {
+  const raw = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(logLevels as readonly string[]).includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${raw}"`);
   return raw as LogLevel;
 }
 
-function readConfig() {
+/** Validates and freezes the settings in `env`; throws ConfigError naming the variable. */
+export function parseConfig(env: Environment) {
   return Object.freeze({
     /** Connection string of the state database (etl schema); also the default source and Postgres target. */
-    databaseUrl: optional('DATABASE_URL'),
+    databaseUrl: optional(env, 'DATABASE_URL'),
     /**
      * SSM parameter names (SecureString) of the secrets, used when the plain variable is unset
      * (cloud and LocalStack stages): read once per container by secrets.ts.
      */
-    databaseUrlParam: optional('DATABASE_URL_PARAM'),
-    esUrlParam: optional('ES_URL_PARAM'),
-    opensearchUrlParam: optional('OPENSEARCH_URL_PARAM'),
+    databaseUrlParam: optional(env, 'DATABASE_URL_PARAM'),
+    esUrlParam: optional(env, 'ES_URL_PARAM'),
+    opensearchUrlParam: optional(env, 'OPENSEARCH_URL_PARAM'),
     /** Named connections (sources and Postgres targets in other databases), by lower-case name. */
-    connectionUrls: Object.freeze(connectionUrls()),
+    connectionUrls: Object.freeze(connectionUrls(env)),
     /** Named connections whose URL is read from SSM (cloud stages), name -> parameter name. */
-    connectionParams: Object.freeze(connectionParams()),
+    connectionParams: Object.freeze(connectionParams(env)),
     /** Step Functions endpoint override: the local endpoint or LocalStack. Unset on AWS. */
-    sfnEndpoint: optional('SFN_ENDPOINT'),
-    stateMachineArn: optional('STATE_MACHINE_ARN'),
-    region: optional('AWS_REGION') ?? 'us-east-1',
-    esUrl: optional('ES_URL'),
-    opensearchUrl: optional('OPENSEARCH_URL'),
-    apiKey: optional('API_KEY'),
-    logLevel: logLevel(),
+    sfnEndpoint: optional(env, 'SFN_ENDPOINT'),
+    stateMachineArn: optional(env, 'STATE_MACHINE_ARN'),
+    region: optional(env, 'AWS_REGION') ?? 'us-east-1',
+    esUrl: optional(env, 'ES_URL'),
+    opensearchUrl: optional(env, 'OPENSEARCH_URL'),
+    apiKey: optional(env, 'API_KEY'),
+    logLevel: logLevel(env),
     /** Bounds one read of the user's SQL; a batch that needs longer is a bad query, not a slow network. */
-    sourceStatementTimeoutMs: integer('SOURCE_STATEMENT_TIMEOUT_MS', 60_000, 100, 15 * 60_000),
+    sourceStatementTimeoutMs: integer(env, 'SOURCE_STATEMENT_TIMEOUT_MS', 60_000, 100, 15 * 60_000),
     /** Batches per execution before the run continues as a new execution (history limit). */
-    batchesPerExecution: integer('BATCHES_PER_EXECUTION', 500, 1, 2_000),
+    batchesPerExecution: integer(env, 'BATCHES_PER_EXECUTION', 500, 1, 2_000),
     /** A RUNNING run whose heartbeat is older than this is considered stuck. */
-    staleRunSeconds: integer('STALE_RUN_SECONDS', 900, 5, 86_400),
+    staleRunSeconds: integer(env, 'STALE_RUN_SECONDS', 900, 5, 86_400),
     /** Sessions of the state pool; each connection also gets a read pool and (not `default`) a write pool. */
-    dbPoolSize: integer('DB_POOL_SIZE', 4, 1, 50),
-    connectionPoolSize: integer('CONNECTION_POOL_SIZE', 2, 1, 50),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 4, 1, 50),
+    connectionPoolSize: integer(env, 'CONNECTION_POOL_SIZE', 2, 1, 50),
   });
 }
 
-export type RuntimeConfig = ReturnType<typeof readConfig>;
+export type RuntimeConfig = ReturnType<typeof parseConfig>;
 
-export const config: RuntimeConfig = readConfig();
+export const config: RuntimeConfig = parseConfig(process.env);
 
 export function requireSetting<K extends keyof RuntimeConfig>(key: K, variable: string): NonNullable<RuntimeConfig[K]> {
   const value = config[key];

@@ -1,34 +1,44 @@
 /**
- * Assembles the use-cases from their adapters. The Lambda wiring (services.ts) calls it with the
- * container's singletons; tests call it with their own connections and endpoint.
+ * The one composition root of the engine: use-cases assembled from their adapters, with every
+ * setting taken from a parsed RuntimeConfig. The Lambda wiring (services.ts) calls it with the
+ * container's singletons; the test harness calls it with its own connections and endpoint and a
+ * config from the same parser, so pool sizes and timeouts cannot drift between the two, and the
+ * local stack runs the Lambda wiring itself (its steps are the functions/steps handlers).
  */
 import type { Logger } from '../core/logger.ts';
 import { DEFAULT_CONNECTION } from '../core/pipeline.ts';
 import type { ExecutionStarter, Sink, SinkFactory, SourceReader, SourceReaders, TransformCompiler } from '../core/ports.ts';
+import { createDefinitionChecks } from '../core/use-cases/check-definition.ts';
 import { createManagePipelines } from '../core/use-cases/manage-pipelines.ts';
 import { createReconcileRuns } from '../core/use-cases/reconcile-runs.ts';
+import { createPreviewPipeline } from '../core/use-cases/preview-pipeline.ts';
 import { createRequestRuns } from '../core/use-cases/request-runs.ts';
 import { createRunSteps } from '../core/use-cases/run-steps.ts';
-import type { ConnectionRegistry } from '../adapters/pg/connections.ts';
+import { createConnectionRegistry, type ConnectionRegistry } from '../adapters/pg/connections.ts';
+import { createPgInspector } from '../adapters/pg/inspector.ts';
 import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
 import { createPgStateStore } from '../adapters/pg/state-store.ts';
 import { createPostgresSink } from '../adapters/pg/postgres-sink.ts';
+import { createTransformCompiler } from '../transforms/index.ts';
+import type { RuntimeConfig } from './config.ts';
 
-export interface EngineOptions {
+/** The settings the engine reads (a RuntimeConfig has them all). */
+export type EngineConfig = Pick<RuntimeConfig, 'batchesPerExecution' | 'staleRunSeconds'>;
+
+export interface EngineDeps {
   /** The state database (`default`) and the named connections, with their pools. */
   connections: ConnectionRegistry;
   executions: ExecutionStarter;
-  transforms: TransformCompiler;
-  logger: Logger;
-  batchesPerExecution: number;
   /** Builds Elasticsearch/OpenSearch sinks (it names the missing URL when none is configured). */
   searchSinks: SinkFactory;
-  /** Heartbeat age after which an active run that Step Functions cannot describe is stale (STALE_RUN_SECONDS; default 900). */
-  staleRunSeconds?: number;
+  logger: Logger;
+  /** The task plan compiler; tests of transforms may pass their own. */
+  transforms?: TransformCompiler;
 }
 
-export function createEngine(options: EngineOptions) {
-  const { connections } = options;
+export function createEngine(config: EngineConfig, deps: EngineDeps) {
+  const { connections, executions, logger } = deps;
+  const transforms = deps.transforms ?? createTransformCompiler();
   const store = createPgStateStore(connections.statePool);
   const readerCache = new Map<string, SourceReader>();
   const readers: SourceReaders = {
@@ -41,10 +51,10 @@ export function createEngine(options: EngineOptions) {
       return reader;
     },
   };
-  const reconcile = createReconcileRuns({ store, executions: options.executions, logger: options.logger });
+  const reconcile = createReconcileRuns({ store, executions, logger });
   const sinks: SinkFactory = {
     forTarget(target, context): Sink {
-      if (target.type !== 'postgres') return options.searchSinks.forTarget(target, context);
+      if (target.type !== 'postgres') return deps.searchSinks.forTarget(target, context);
       const connection = target.connection ?? DEFAULT_CONNECTION;
       return createPostgresSink(connections.writePool(connection), target, {
         sharesStateTransaction: connection === DEFAULT_CONNECTION,
@@ -52,24 +62,46 @@ export function createEngine(options: EngineOptions) {
       });
     },
   };
+  const checks = createDefinitionChecks({ inspector: createPgInspector(connections) });
   return {
     store,
     connections,
-    manage: createManagePipelines({ store, transforms: options.transforms, connections, reconcile }),
-    runs: createRequestRuns({ store, executions: options.executions, logger: options.logger, staleRunSeconds: options.staleRunSeconds, reconcile }),
+    manage: createManagePipelines({ store, transforms, connections, checks, reconcile }),
+    preview: createPreviewPipeline({ store, checks, readers, transforms }),
+    runs: createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds, reconcile }),
     reconcile,
     steps: createRunSteps({
       store,
       readers,
       sinks,
-      transforms: options.transforms,
-      executions: options.executions,
-      logger: options.logger,
-      batchesPerExecution: options.batchesPerExecution,
-      staleRunSeconds: options.staleRunSeconds,
+      transforms,
+      executions,
+      logger,
+      batchesPerExecution: config.batchesPerExecution,
+      staleRunSeconds: config.staleRunSeconds,
       reconcile,
     }),
   };
 }
 
 export type Engine = ReturnType<typeof createEngine>;
+
+/**
+ * The connections of one process (a Lambda container, the test harness), sized and timed by the
+ * config: DB_POOL_SIZE state sessions, CONNECTION_POOL_SIZE read and write sessions per
+ * connection, SOURCE_STATEMENT_TIMEOUT_MS on every read of user SQL.
+ */
+export function createConnections(
+  config: Pick<RuntimeConfig, 'sourceStatementTimeoutMs' | 'dbPoolSize' | 'connectionPoolSize'>,
+  urls: { stateUrl: string; named: Readonly<Record<string, string>> },
+  logger: Logger,
+): ConnectionRegistry {
+  return createConnectionRegistry({
+    stateUrl: urls.stateUrl,
+    named: { ...urls.named },
+    readStatementTimeoutMs: config.sourceStatementTimeoutMs,
+    sizes: { state: config.dbPoolSize, read: config.connectionPoolSize, write: config.connectionPoolSize },
+    // An idle client losing its connection (server restart, 57P01) must not crash the process.
+    onIdleError: (error, connection) => logger.warn('idle database connection lost', { error, connection }),
+  });
+}

@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ConflictError, ConnectionLostError, DependencyUnavailableError, NotFoundError, UpstreamUnavailableError, ValidationError } from '../core/errors.ts';
+import { MAX_BODY_BYTES, describeBytes } from '../core/limits.ts';
 import { config } from './config.ts';
 import { logger } from './logger-instance.ts';
 
@@ -15,6 +16,10 @@ export class UnauthorizedError extends Error {
 
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
+}
+
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
 }
 
 export interface HttpRequest {
@@ -39,6 +44,7 @@ const statusOf: [new (...args: never[]) => Error, number, string, string?][] = [
   [ForbiddenError, 403, 'forbidden'],
   [NotFoundError, 404, 'not_found'],
   [ConflictError, 409, 'conflict'],
+  [PayloadTooLargeError, 413, 'payload_too_large'],
   [DependencyUnavailableError, 503, 'unavailable'],
   [ConnectionLostError, 503, 'unavailable', 'the database is unavailable; try again later'],
   [UpstreamUnavailableError, 503, 'upstream_unavailable', 'Step Functions is unavailable; try again later'],
@@ -98,8 +104,11 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** Measured before anything is decoded or parsed: API Gateway lets up to 10 MB through. */
 function parseBody(event: APIGatewayProxyEvent): unknown {
   if (!event.body) return undefined;
+  const bytes = event.isBase64Encoded ? Buffer.byteLength(event.body, 'base64') : Buffer.byteLength(event.body, 'utf8');
+  if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body: the request body is ${bytes} bytes; the limit is ${describeBytes(MAX_BODY_BYTES)}`);
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   try {
     return JSON.parse(text) as unknown;

@@ -2,8 +2,9 @@
  * The container's database connections (Lambda reuses them across invocations): the state pool
  * and, per named connection, a read pool for user SQL and a write pool for targets.
  */
-import { createConnectionRegistry, type ConnectionRegistry } from '../adapters/pg/connections.ts';
+import type { ConnectionRegistry } from '../adapters/pg/connections.ts';
 import { config, ConfigError } from './config.ts';
+import { createConnections } from './engine.ts';
 import { logger } from './logger-instance.ts';
 import { runtimeSecrets } from './secrets.ts';
 
@@ -16,14 +17,7 @@ let registry: ConnectionRegistry | undefined;
 export function getConnections(): ConnectionRegistry {
   if (!registry) {
     if (!secrets.databaseUrl) throw new ConfigError('DATABASE_URL (or DATABASE_URL_PARAM) is not set');
-    registry = createConnectionRegistry({
-      stateUrl: secrets.databaseUrl,
-      named: secrets.connectionUrls,
-      readStatementTimeoutMs: config.sourceStatementTimeoutMs,
-      sizes: { state: config.dbPoolSize, read: config.connectionPoolSize, write: config.connectionPoolSize },
-      // An idle client losing its connection (server restart, 57P01) must not crash the process.
-      onIdleError: (error, connection) => logger.warn('idle database connection lost', { error, connection }),
-    });
+    registry = createConnections(config, { stateUrl: secrets.databaseUrl, named: secrets.connectionUrls }, logger);
   }
   return registry;
 }

@@ -4,7 +4,6 @@
  */
 import type { ExecutionStarter } from '../core/ports.ts';
 import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
-import { createTransformCompiler } from '../transforms/index.ts';
 import { config, requireSetting } from './config.ts';
 import { createEngine, type Engine } from './engine.ts';
 import { logger } from './logger-instance.ts';
@@ -30,14 +29,11 @@ function lazyExecutionStarter(): ExecutionStarter {
 }
 
 export function services(): Engine {
-  engine ??= createEngine({
+  engine ??= createEngine(config, {
     connections: getConnections(),
     executions: lazyExecutionStarter(),
-    transforms: createTransformCompiler(),
-    logger,
-    batchesPerExecution: config.batchesPerExecution,
     searchSinks: createSearchSinksFromConfig(),
-    staleRunSeconds: config.staleRunSeconds,
+    logger,
   });
   return engine;
 }

@@ -3,17 +3,16 @@
  * endpoint, the real definition), driven through the HTTP API as a user would.
  */
 import { readFile } from 'node:fs/promises';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES, PAGE_BUDGET_BYTES } from '../../lib/core/limits.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
 import { createApiClient, type ApiClient } from '../../lib/local/api-client.ts';
-import { withApiKey } from '../../lib/local/lambda-gate.ts';
 import { freePort } from '../../lib/local/processes.ts';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { seedCatalogue } from '../../seeds/catalogue.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim.ts';
+import { FILM_DIM_QUERY, filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim.ts';
 
 const API_KEY = 'e2e-secret-key';
 
@@ -120,9 +119,8 @@ describe('HTTP API of the local stack', () => {
     // Slow enough (pg_sleep per row) that the run cannot finish while the requests arrive:
     // serverless-offline serves one request of a function at a time.
     const slow = filmDimIncremental(50);
-    // 50 ms a row: the run lasts ~20 s, so the pause lands even when the 20 requests meet cold
-    // serverless-offline workers on a busy machine.
-    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.05 + 0 * length(q.title))) s`;
+    // 5 s a batch, 40 s in all: far longer than the requests take even on a loaded machine.
+    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.1 + 0 * length(q.title))) s`;
     const pipeline = await api.createPipeline({ ...slow, name: 'e2e_race', source: { ...slow.source, query } });
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => api.run(pipeline.id)));
     const accepted = results.filter((r) => r.status === 'fulfilled');
@@ -135,6 +133,29 @@ describe('HTTP API of the local stack', () => {
     expect(await api.waitForRun(pipeline.id, runId, { timeoutMs: 60_000 })).toMatchObject({ status: 'PAUSED' });
     const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn, maxResults: 1000 }));
     expect((executions.executions ?? []).filter((e) => e.name?.startsWith(runId))).toHaveLength(1);
+  });
+
+  it('lists the connections without secrets, and refuses an unknown one with 400 naming the field', async () => {
+    const connections = await api.connections();
+    expect(connections.map((c) => [c.name, c.ok])).toEqual([['default', true]]);
+    expect(JSON.stringify(connections)).not.toMatch(/password|postgres:\/\//);
+    const body = { ...filmDimFull(50), name: 'e2e_unknown_connection', source: { ...filmDimFull(50).source, connection: 'warehouse' } };
+    await expect(api.createPipeline(body)).rejects.toMatchObject({ status: 400, message: '400 validation_error: source.connection: unknown connection "warehouse" (known: default)' });
+    const unauthorised = await fetch(`${stack.apiUrl}/connections`);
+    expect(unauthorised.status).toBe(401);
+  });
+
+  it('resets and previews a pipeline over HTTP; creation answers with its warnings', async () => {
+    const created = await api.createPipeline({ ...filmDimFull(5), name: 'e2e_reset_preview' });
+    expect((created as unknown as { warnings: string[] }).warnings).toEqual([]);
+    const before = (await targetDiff(db.pool)).targetRows;
+    const preview = await api.preview(created.id);
+    expect(preview.columns?.map((c) => c.name)).toEqual(['film_id', 'title', 'description', 'rating', 'type', 'creation_date', 'modified', 'genres', 'actors', 'directors', 'writers']);
+    expect(preview.rows).toHaveLength(5);
+    expect((await targetDiff(db.pool)).targetRows).toBe(before); // a preview writes nothing
+    expect(await api.reset(created.id)).toMatchObject({ id: created.id, status: 'IDLE' });
+    await expect(api.reset('00000000-0000-0000-0000-000000000000')).rejects.toMatchObject({ status: 404 });
+    await expect(api.preview('00000000-0000-0000-0000-000000000000')).rejects.toMatchObject({ status: 404 });
   });
 
   it('answers 409 to pause when the pipeline is not running', async () => {
@@ -175,14 +196,14 @@ describe('HTTP API of the local stack', () => {
     expect(anonymous.headers.get('x-amzn-errortype')).toBe('UnrecognizedClientException');
     expect((await fetch(url, { method: 'POST', body, headers: { 'x-api-key': 'nope' } })).status).toBe(403);
 
-    const lambda = withApiKey(new LambdaClient({ region: 'us-east-1', endpoint: stack.lambdaUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), API_KEY);
-    try {
-      const answer = await lambda.send(new InvokeCommand({ FunctionName: 'etl-local-health', Payload: Buffer.from(JSON.stringify({ httpMethod: 'GET', path: '/health', headers: {} })) }));
-      expect(answer.FunctionError).toBeUndefined();
-      expect(JSON.parse(Buffer.from(answer.Payload!).toString())).toMatchObject({ statusCode: 200, body: '{"status":"ok"}' });
-    } finally {
-      lambda.destroy();
-    }
+    // With the key: the Lambda Invoke API as the AWS SDK and CLI call it.
+    const health = await fetch(`${stack.lambdaUrl}/2015-03-31/functions/etl-local-health/invocations`, {
+      method: 'POST',
+      headers: { 'x-api-key': API_KEY },
+      body: JSON.stringify({ httpMethod: 'GET', path: '/health', headers: {} }),
+    });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ statusCode: 200, body: '{"status":"ok"}' });
   });
 
   it('listens on 127.0.0.1 only: the HTTP API, the Lambda port and the Step Functions endpoint', async () => {
@@ -200,5 +221,109 @@ describe('HTTP API of the local stack', () => {
     // A handler's own log line (POST /pipelines/{id}/run logs 'run requested') and serverless-offline's banner.
     expect(lines).toContainEqual(expect.objectContaining({ service: 'etl', message: 'run requested' }));
     expect(lines.some((line) => line.service === 'etl-api' && /listening on/i.test(line.message ?? ''))).toBe(true);
+  });
+
+  describe('size limits and pages', () => {
+    const post = (body: string) => fetch(`${stack.apiUrl}/pipelines`, { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body });
+    const get = async (path: string) => {
+      const response = await fetch(`${stack.apiUrl}${path}`, { headers: { 'x-api-key': API_KEY } });
+      return { status: response.status, text: await response.text() };
+    };
+    /** A valid pipeline body with a mapping of about `bytes` bytes. */
+    const withMapping = (name: string, bytes: number) =>
+      JSON.stringify({ name, mode: 'full', source: { query: 'SELECT 1 AS id' }, target: { type: 'elasticsearch', index: 'big', id_field: 'id', mapping: { _meta: { note: 'x'.repeat(bytes) } } } });
+
+    it.each([
+      ['just over the 1 MiB limit', MAX_BODY_BYTES + 1],
+      ['of 4.6 MB, a mapping the API used to store', 4_600_000],
+      ['of 10 MB, what API Gateway lets through', 10_000_000],
+    ])('answers 413 payload_too_large, naming the limit, to a body %s', async (_, bytes) => {
+      const body = withMapping('e2e_too_large', bytes - withMapping('e2e_too_large', 0).length);
+      expect(Buffer.byteLength(body)).toBe(bytes);
+      const response = await post(body);
+      expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({ error: { code: 'payload_too_large', message: `body: the request body is ${bytes} bytes; the limit is 1048576 bytes (1 MiB)` } });
+    });
+
+    it('answers 400 naming the field and its limit to a mapping over 64 KiB in a body under 1 MiB', async () => {
+      const response = await post(withMapping('e2e_big_mapping', 900_000));
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('validation_error');
+      expect(error.message).toMatch(/^target\.mapping: is \d+ bytes as JSON; the limit is 65536 bytes \(64 KiB\)$/);
+      expect((await api.listPipelines()).map((p) => p.name)).not.toContain('e2e_big_mapping');
+    });
+
+    it('pages GET /pipelines in name order with limit, after and next, every pipeline once', async () => {
+      for (const name of ['e2e_page_c', 'e2e_page_a', 'e2e_page_e', 'e2e_page_b', 'e2e_page_d']) await api.createPipeline({ ...filmDimFull(50), name });
+      const names: string[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      do {
+        const page: { pipelines: { name: string }[]; next: string | null } = await api.pipelinesPage({ limit: 2, after });
+        expect(page.pipelines.length).toBeLessThanOrEqual(2);
+        names.push(...page.pipelines.map((p) => p.name));
+        after = page.next;
+        pages++;
+      } while (after);
+      const all = await api.pipelinesPage({ limit: 200 });
+      expect(all.next).toBeNull();
+      expect(names).toEqual(all.pipelines.map((p) => p.name));
+      expect(new Set(names).size).toBe(names.length);
+      expect(names.filter((n) => n.startsWith('e2e_page_'))).toEqual(['e2e_page_a', 'e2e_page_b', 'e2e_page_c', 'e2e_page_d', 'e2e_page_e']);
+      expect(pages).toBe(Math.ceil(names.length / 2));
+      const first = JSON.parse((await get('/pipelines')).text) as object;
+      expect(Object.keys(first).sort()).toEqual(['next', 'pipelines']);
+    });
+
+    it.each([
+      ['/pipelines?limit=0', 'limit: must be an integer from 1 to 200'],
+      ['/pipelines?limit=201', 'limit: must be an integer from 1 to 200'],
+      ['/pipelines?limit=abc', 'limit: must be an integer from 1 to 200'],
+      ['/pipelines?after=not-a-cursor', 'after: not a cursor of this list'],
+      ['/pipelines/00000000-0000-0000-0000-000000000000/runs?limit=501', 'limit: must be an integer from 1 to 500'],
+    ])('answers 400 naming the parameter to GET %s', async (path, message) => {
+      const { status, text } = await get(path);
+      expect(status).toBe(400);
+      expect((JSON.parse(text) as { error: { message: string } }).error.message).toContain(message);
+    });
+
+    it('ends a page of large pipelines early, within the byte budget, and still lists every one', async () => {
+      // About 197 KB each (two-byte characters): at most 10 fit in a page's 2 MiB.
+      const query = `${FILM_DIM_QUERY} WHERE fw.title <> '${'é'.repeat(98_000)}'`;
+      for (let i = 1; i <= 12; i++) await api.createPipeline({ ...filmDimFull(50), name: `e2e_wide_${String(i).padStart(2, '0')}`, source: { query } });
+      const names: string[] = [];
+      let after: string | null = null;
+      let shortPages = 0;
+      do {
+        const { status, text } = await get(`/pipelines?limit=200${after ? `&after=${after}` : ''}`);
+        expect(status).toBe(200);
+        expect(Buffer.byteLength(text)).toBeLessThanOrEqual(PAGE_BUDGET_BYTES + 1024);
+        const page = JSON.parse(text) as { pipelines: { name: string }[]; next: string | null };
+        if (page.next && page.pipelines.length < 200) shortPages++;
+        names.push(...page.pipelines.map((p) => p.name));
+        after = page.next;
+      } while (after);
+      expect(shortPages).toBeGreaterThan(0);
+      expect(names.filter((n) => n.startsWith('e2e_wide_'))).toHaveLength(12);
+      expect(new Set(names).size).toBe(names.length);
+    });
+
+    it('pages GET /pipelines/{id}/runs newest first with limit, after and next', async () => {
+      const pipeline = await api.createPipeline({ ...filmDimFull(400), name: 'e2e_run_pages' });
+      const requested: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const accepted = await api.run(pipeline.id);
+        expect(await api.waitForRun(pipeline.id, accepted.run_id, { timeoutMs: 60_000 })).toMatchObject({ status: 'SUCCEEDED' });
+        requested.push(accepted.run_id);
+      }
+      const first = await api.runsPage(pipeline.id, { limit: 2 });
+      expect(first.runs.map((r) => r.id)).toEqual([requested[2], requested[1]]);
+      expect(first.next).toEqual(expect.any(String));
+      const second = await api.runsPage(pipeline.id, { limit: 2, after: first.next });
+      expect(second).toEqual({ runs: [expect.objectContaining({ id: requested[0] })], next: null });
+      expect((await api.listRuns(pipeline.id)).map((r) => r.id)).toEqual([...requested].reverse());
+      await expect(api.runsPage(pipeline.id, { after: 'bm9wZQ' })).rejects.toMatchObject({ status: 400, code: 'validation_error' });
+    });
   });
 });

@@ -37,6 +37,7 @@ describe('named connections', () => {
     remote = await startEmbeddedPostgres({ dataDir: path.join(remoteRoot, 'data'), port: await freePort(), durable: false });
     await remote.ensureDatabase('app');
     remotePool = new pg.Pool({ connectionString: remote.urlFor('app'), max: 2 });
+    remotePool.on('error', () => undefined); // the cluster is stopped at the end with sessions idle
     await createItems(remotePool, 'items', 300);
 
     // Nothing listens on this port; the password must never show in an error or a listing.

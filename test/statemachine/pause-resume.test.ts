@@ -45,7 +45,7 @@ describe('pause and resume on the real state machine definition', () => {
     expect(second.execution_arn).not.toBe(first.execution_arn);
     const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
     expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, rows_written: FILMS, batches: FILMS / 50, executions: 2, retries: 0 });
-    expect(await harness.engine.runs.listRuns(pipeline.id)).toHaveLength(1);
+    expect((await harness.engine.runs.listRuns(pipeline.id)).runs).toHaveLength(1);
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
@@ -95,7 +95,7 @@ describe('pause and resume on the real state machine definition', () => {
     const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
     expect(executionArns.size).toBe(21);
     expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, rows_written: FILMS, batches: FILMS / 5, executions: 21, retries: 0 });
-    expect(await harness.engine.runs.listRuns(pipeline.id)).toHaveLength(1);
+    expect((await harness.engine.runs.listRuns(pipeline.id)).runs).toHaveLength(1);
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 });

@@ -38,7 +38,7 @@ describe('pipeline runs on the real state machine definition', () => {
 
   it('continue-as-new every 3 batches gives the same target as one long execution', async () => {
     const pipeline = await harness.engine.manage.create({ ...filmDimFull(25), name: 'short_budget' });
-    const shortHarness = await startRunHarness({ databaseUrl: db.url, batchesPerExecution: 3 });
+    const shortHarness = await startRunHarness({ databaseUrl: db.url, settings: { BATCHES_PER_EXECUTION: '3' } });
     try {
       const run = await shortHarness.runToEnd(pipeline.id);
       expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: 500, batches: 20 });

@@ -64,7 +64,7 @@ describe('reconciliation on read and on requests', () => {
     const accepted = await harness.engine.runs.requestRun(pipeline.id);
     await harness.stopExecution(accepted.execution_arn);
     const listed = await harness.engine.manage.list();
-    expect(listed.find((p) => p.id === pipeline.id)?.status).toBe('FAILED');
+    expect(listed.pipelines.find((p) => p.id === pipeline.id)?.status).toBe('FAILED');
   });
 
   it('reconciles a run whose execution failed because its FailRun step failed too (database down during FailRun)', async () => {

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { oneStatement } from '../../lib/adapters/pg/source-reader.ts';
+import { oneStatement } from '../../lib/adapters/pg/read-session.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createItems, sameRows } from '../support/items.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
@@ -25,7 +25,7 @@ describe('user SQL isolation', () => {
     await source.pool.query('CREATE SEQUENCE items_seq');
     await source.pool.query(`DO $$ BEGIN CREATE ROLE ${nobody} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
     await state.pool.query('CREATE TABLE items_copy (id integer PRIMARY KEY, name text NOT NULL, updated timestamptz NOT NULL)');
-    harness = await startRunHarness({ databaseUrl: state.url, connections: { app: source.url }, readPoolSize: 1 });
+    harness = await startRunHarness({ databaseUrl: state.url, connections: { app: source.url }, settings: { CONNECTION_POOL_SIZE: '1' } });
   });
   afterAll(async () => {
     await harness?.stop();

@@ -129,7 +129,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
     const done = await harness.waitForRun(pipeline.id, third.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
     expect(done).toMatchObject({ status: 'SUCCEEDED', resumed_from: first.run_id, rows_read: FILMS - paused.rows_read, executions: 1 });
-    expect(await harness.engine.runs.listRuns(pipeline.id)).toHaveLength(2);
+    expect((await harness.engine.runs.listRuns(pipeline.id)).runs).toHaveLength(2);
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
@@ -147,7 +147,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
     await harness.stopExecution(first.execution_arn);
     const adopted = await startOutside(`outside-2-${pipeline.id}`);
-    const newRun = await harness.until(async () => (await harness.engine.runs.listRuns(pipeline.id)).find((r) => r.execution_arn === adopted), 'the outside execution to start a run');
+    const newRun = await harness.until(async () => (await harness.engine.runs.listRuns(pipeline.id)).runs.find((r) => r.execution_arn === adopted), 'the outside execution to start a run');
     const done = await harness.waitForRun(pipeline.id, newRun.id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
     expect(done).toMatchObject({ status: 'SUCCEEDED', execution_arn: adopted, rows_read: FILMS, batches: FILMS / 25 });
     expect(await run(pipeline.id, first.run_id)).toMatchObject({ status: 'FAILED', error: { name: 'Operator.Stopped' } });

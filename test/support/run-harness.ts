@@ -1,14 +1,20 @@
 /**
  * The engine on a test database with the real state machine definition on the local Step
- * Functions endpoint, step handlers in-process: what `npm start` runs, minus the HTTP API. Knobs
- * for fault tests: step interception, paced retries, a short RunBatch TimeoutSeconds (edited into
- * the loaded definition; the file is not touched), a small stale-run threshold, a Step Functions
- * client, and waits that survive the database connections being terminated under them.
+ * Functions endpoint: what `npm start` runs, minus the HTTP API, with one difference. The steps
+ * run in this process, through the same handler path as functions/steps/* (the middy step preset
+ * over the engine that `createEngine` builds from a config that `parseConfig` read), instead of
+ * in the stack's worker threads: the fault tests wrap the real step (hold it at a lock, keep its
+ * promise to see a stopped execution's write refused, fail it after it began), which needs the
+ * step's promise and the engine's store in the test's own hands. The worker path and its
+ * timeouts are tested by test/integration/local-lambda.test.ts and test/e2e/local-steps.test.ts.
+ * Knobs for fault tests: step interception, paced retries, a short RunBatch TimeoutSeconds (edited
+ * into the loaded definition; the file is not touched), settings as environment variables, a
+ * Step Functions client, and waits that survive the database connections being terminated.
  */
 import path from 'node:path';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
-import pg from 'pg';
-import { createConnectionRegistry } from '../../lib/adapters/pg/connections.ts';
+import type { Context } from 'aws-lambda';
+import type pg from 'pg';
 import { createSearchSinkFactory } from '../../lib/adapters/search/index.ts';
 import { createSfnExecutionStarter } from '../../lib/adapters/sfn/execution-starter.ts';
 import { ConnectionLostError } from '../../lib/core/errors.ts';
@@ -16,8 +22,9 @@ import { silentLogger } from '../../lib/core/logger.ts';
 import type { RunRecord } from '../../lib/core/ports.ts';
 import type { StepInput } from '../../lib/core/use-cases/run-steps.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint } from '../../lib/local/sfn-endpoint/index.ts';
-import { createEngine, type Engine } from '../../lib/runtime/engine.ts';
-import { createTransformCompiler } from '../../lib/transforms/index.ts';
+import { parseConfig } from '../../lib/runtime/config.ts';
+import { createConnections, createEngine, type Engine } from '../../lib/runtime/engine.ts';
+import { stepHandler } from '../../lib/runtime/step.ts';
 
 export const STEP_KEYS = ['startRun', 'runBatch', 'completeRun', 'pauseRun', 'failRun', 'continueAsNew'] as const;
 export type StepKey = (typeof STEP_KEYS)[number];
@@ -25,20 +32,16 @@ export type StepWrapper = (input: StepInput, real: (input: StepInput) => Promise
 
 export interface RunHarnessOptions {
   databaseUrl: string;
-  batchesPerExecution?: number;
+  /** Function settings as environment variables (BATCHES_PER_EXECUTION, CONNECTION_POOL_SIZE, ...). */
+  settings?: Record<string, string>;
   esUrl?: string;
   opensearchUrl?: string;
   /** Milliseconds between retries of every Task (default 0: no waiting in tests). */
   retryIntervalMs?: number;
   /** RunBatch TimeoutSeconds in place of the definition's 300. */
   runBatchTimeoutSeconds?: number;
-  staleRunSeconds?: number;
-  /** Named connections besides `default` (the test database), by lower-case name. */
+  /** Named connections besides `default` (the test database), by lower-case name (ETL_CONNECTION_<NAME>). */
   connections?: Record<string, string>;
-  /** Statement timeout of source reads (default 30 s). */
-  sourceStatementTimeoutMs?: number;
-  /** Sessions per connection's read pool (default 2); 1 makes every read reuse one session. */
-  readPoolSize?: number;
   /**
    * Reconcile a run as soon as its execution ends FAILED, TIMED_OUT or ABORTED, as the cloud's
    * EventBridge rule and `npm start` do. Off by default: tests then see reconciliation on read.
@@ -70,9 +73,16 @@ export interface RunHarness {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The part of a Lambda context that middy reads; the step handlers read none of it. */
+const lambdaContext = (key: string) =>
+  ({ functionName: `etl-test-${key}`, awsRequestId: 'in-process', getRemainingTimeInMillis: () => 60_000 }) as unknown as Context;
+
 export async function startRunHarness(options: RunHarnessOptions): Promise<RunHarness> {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, options: '-c TimeZone=UTC' });
-  pool.on('error', () => undefined); // terminated idle connections are expected here
+  const connectionVariables: Record<string, string> = Object.fromEntries(Object.entries(options.connections ?? {}).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
+  const config = parseConfig({ ...options.settings, ...connectionVariables, DATABASE_URL: options.databaseUrl });
+  // Terminated idle connections are expected here: the silent logger swallows them.
+  const connections = createConnections(config, { stateUrl: options.databaseUrl, named: config.connectionUrls }, silentLogger);
+  const pool = connections.statePool;
   const searchSinks = createSearchSinkFactory({
     elasticsearchUrl: options.esUrl,
     opensearchUrl: options.opensearchUrl,
@@ -81,14 +91,18 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
   const wrappers = new Map<StepKey, StepWrapper>();
   const bound: { engine?: Engine } = {};
   const taskHandlers = Object.fromEntries(
-    STEP_KEYS.map((key) => [
-      key,
-      (input: unknown) => {
-        const real = (i: StepInput): Promise<unknown> => bound.engine!.steps[key](i);
-        const wrapper = wrappers.get(key);
-        return wrapper ? wrapper(input as StepInput, real) : real(input as StepInput);
-      },
-    ]),
+    STEP_KEYS.map((key) => {
+      // What functions/steps/<key>.ts exports, over this harness's engine.
+      const handler = stepHandler<unknown>((input) => bound.engine!.steps[key](input));
+      const real = (input: StepInput): Promise<unknown> => handler(input, lambdaContext(key));
+      return [
+        key,
+        (input: unknown) => {
+          const wrapper = wrappers.get(key);
+          return wrapper ? wrapper(input as StepInput, real) : real(input as StepInput);
+        },
+      ];
+    }),
   );
   const definition = (await loadDefinitionFile(path.resolve('statemachines/run-pipeline.asl.json'))) as { States: Record<string, Record<string, unknown>> };
   if (options.runBatchTimeoutSeconds !== undefined) definition.States.RunBatch!.TimeoutSeconds = options.runBatchTimeoutSeconds;
@@ -102,21 +116,11 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
     },
   });
   const stateMachineArn = endpoint.stateMachineArn('etl-test-run-pipeline');
-  const connections = createConnectionRegistry({
-    stateUrl: options.databaseUrl,
-    named: options.connections ?? {},
-    readStatementTimeoutMs: options.sourceStatementTimeoutMs ?? 30_000,
-    sizes: { state: 10, ...(options.readPoolSize ? { read: options.readPoolSize } : {}) },
-    onIdleError: () => undefined, // terminated idle connections are expected here
-  });
-  const engine = (bound.engine = createEngine({
+  const engine = (bound.engine = createEngine(config, {
     connections,
-    executions: createSfnExecutionStarter({ stateMachineArn, region: 'us-east-1', endpoint: endpoint.url }),
-    transforms: createTransformCompiler(),
-    logger: silentLogger,
-    batchesPerExecution: options.batchesPerExecution ?? 500,
+    executions: createSfnExecutionStarter({ stateMachineArn, region: config.region, endpoint: endpoint.url }),
     searchSinks,
-    staleRunSeconds: options.staleRunSeconds,
+    logger: silentLogger,
   }));
   const sfn = new SFNClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
@@ -175,7 +179,6 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
       await endpoint.stop();
       await searchSinks.close();
       await connections.close();
-      await pool.end();
     },
   };
 }

@@ -100,4 +100,18 @@ describe('the state machine definition against lib/core/errors.ts', () => {
       expect(state.Catch, `${stateName} has no Catch`).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'FailRun' })]);
     }
   });
+
+  it('repeats one retrier on every task; only RunBatch (more attempts, a longer ceiling) and ContinueAsNew (+UpstreamUnavailableError) differ', () => {
+    const shared = definition.States.StartRun!.Retry!;
+    expect(shared).toHaveLength(1);
+    for (const [name, state] of tasks) {
+      const expected =
+        name === 'RunBatch'
+          ? [{ ...shared[0], MaxAttempts: 6, MaxDelaySeconds: 30 }]
+          : name === 'ContinueAsNew'
+            ? [{ ...shared[0], ErrorEquals: [...shared[0]!.ErrorEquals, 'UpstreamUnavailableError'] }]
+            : shared;
+      expect(state.Retry, name).toEqual(expected);
+    }
+  });
 });

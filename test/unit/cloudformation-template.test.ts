@@ -204,7 +204,7 @@ describe('the packaged dev stage', () => {
     for (const key of RECONCILING_HTTP_KEYS) expect(stepFunctionsGrants(key), key).toEqual([['states:DescribeExecution', EXECUTIONS_ARN]]);
     // The reconcile function is given the execution's status, error and cause by the event.
     const others = functionKeys().filter((key) => !['runPipeline', 'continueAsNew', 'startRun', ...RECONCILING_HTTP_KEYS].includes(key));
-    expect(others).toHaveLength(11);
+    expect(others).toHaveLength(13);
     expect(others).toContain('reconcileExecution');
     for (const key of others) expect(stepFunctionsGrants(key), key).toEqual([]);
   });
@@ -266,7 +266,7 @@ describe('the packaged dev stage', () => {
       return { key, required: method.Properties.ApiKeyRequired === true };
     });
     expect(methods.map((method) => method.key).sort()).toEqual(httpFunctionKeys().sort());
-    expect(methods).toHaveLength(12);
+    expect(methods).toHaveLength(14);
     for (const method of methods) expect(method.required, method.key).toBe(method.key !== 'health');
 
     const keys = resourcesOfType('AWS::ApiGateway::ApiKey');
@@ -304,6 +304,22 @@ describe('the packaged dev stage', () => {
       expect(timeout, name).toBeLessThan(state.TimeoutSeconds as number);
     }
     for (const key of httpFunctionKeys()) expect(lambda(key).Timeout as number, key).toBeLessThan(API_GATEWAY_TIMEOUT_SECONDS);
+  });
+
+  it('decides the KMS key and VPC choices when packaging: no condition, no KMS or EC2 grant, no implied DependsOn', () => {
+    // cfn-lint (npm run lint:cfn) flags conditions on constants and the branch they never take.
+    expect(template).not.toHaveProperty('Conditions');
+    expect(JSON.stringify(template)).not.toContain('Fn::If');
+    for (const key of functionKeys()) {
+      const actions = functionStatements(key).flatMap(actionsOf);
+      expect(actions.filter((action) => action.startsWith('kms:') || action.startsWith('ec2:')), key).toEqual([]);
+    }
+    for (const [id, resource] of Object.entries(template.Resources) as [string, Resource & { DependsOn?: string | string[] }][]) {
+      const properties = JSON.stringify(resource.Properties ?? {});
+      for (const dependency of [resource.DependsOn ?? []].flat()) {
+        expect(properties.includes(`"${dependency}"`) || properties.includes(`\${${dependency}.`), `${id} DependsOn ${dependency}`).toBe(false);
+      }
+    }
   });
 
   it('builds one Node.js 22 arm64 bundle per function, outside any VPC unless configured', async () => {

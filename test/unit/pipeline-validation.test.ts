@@ -51,7 +51,8 @@ describe('pipeline validation', () => {
     const current = parseCreatePipeline(plain);
     expect(applyPatch(current, parsePipelinePatch({ batch_size: 42 }))).toMatchObject({ batch_size: 42, source: plain.source });
     expect(() => parsePipelinePatch({})).toThrow('body: nothing to change');
-    expect(() => parsePipelinePatch({ mode: 'full' })).toThrow('mode: unknown field');
+    expect(applyPatch({ ...current, mode: 'incremental' }, parsePipelinePatch({ mode: 'full' })).mode).toBe('full');
+    expect(() => parsePipelinePatch({ name: 'renamed' })).toThrow('name: unknown field');
   });
 });
 

@@ -2,21 +2,14 @@
  * Reads the user's SQL in keyset pages: the query is wrapped as a subquery, filtered strictly
  * after the cursor, ordered by the keyset and limited. No OFFSET, no cursor held across Lambda
  * invocations.
- *
- * Isolation: every statement that carries user SQL is sent through the extended protocol (one
- * statement, parameters apart) on a session of the connection's read pool, which starts
- * read-only with a statement timeout (connections.ts). After each use the session is reset with
- * DISCARD ALL, or destroyed when anything failed, so what a query did to its session never
- * reaches the next read or another pipeline.
+ * Every statement runs on a read session (read-session.ts: one statement, read-only, reset after).
  */
 import type pg from 'pg';
 import { InvalidDefinitionError, KeyIntegrityError, SourceQueryError } from '../../core/errors.ts';
 import type { ReadRequest, ReadResult, Row, SourceReader } from '../../core/ports.ts';
 import { inspectSql } from '../../core/sql-text.ts';
-import { checkout } from './checkout.ts';
-import { classifyPgError } from './classify.ts';
 import { quoteIdent } from './identifiers.ts';
-import { sourceTypes } from './value-types.ts';
+import { oneStatement, withReadSession } from './read-session.ts';
 
 const KEY_ALIAS = '__etl_k';
 const TIMESTAMP_TYPES = new Set([1184, 1114]);
@@ -27,23 +20,7 @@ export interface PgSourceReaderOptions {
 }
 
 export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptions): SourceReader {
-  const context = `source query on ${options.label}`;
-
-  /** One session of the read pool; reset after use, destroyed when anything failed. */
-  async function session<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await checkout(pool, 'source', `connecting to ${options.label}`);
-    let reusable = false;
-    try {
-      const result = await work(client);
-      await client.query('DISCARD ALL');
-      reusable = true;
-      return result;
-    } catch (error) {
-      throw classifyPgError(error, 'source', context);
-    } finally {
-      client.release(reusable ? undefined : true);
-    }
-  }
+  const session = <T>(work: (client: pg.PoolClient) => Promise<T>) => withReadSession(pool, options.label, work);
 
   const userStatement = (client: pg.PoolClient, text: string, values: unknown[] = []) => client.query(oneStatement(text, values));
 
@@ -100,15 +77,6 @@ export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptio
       });
     },
   };
-}
-
-/**
- * A statement that carries user SQL. node-postgres sends a query without parameters through the
- * simple protocol, which runs several `;`-separated statements; `queryMode: 'extended'` forces the
- * extended protocol, which accepts exactly one. (@types/pg does not declare the option yet.)
- */
-export function oneStatement(text: string, values: unknown[] = []): pg.QueryConfig {
-  return { text, values, types: sourceTypes, queryMode: 'extended' } as pg.QueryConfig;
 }
 
 /** The query as one statement, without its trailing `;` and comments; refused otherwise. */

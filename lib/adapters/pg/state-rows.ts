@@ -12,6 +12,8 @@ export interface PipelineRow {
   status: PipelineStatus;
   created_at: Date;
   updated_at: Date;
+  /** The last reset: runs requested before it pass no cursor on. */
+  reset_at: Date | null;
 }
 
 export interface RunRow {

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { ConflictError, NotFoundError, RunStateError } from '../../core/errors.ts';
 import type { Pipeline, PipelineDefinition, PipelineStatus, RunStatus, TaskDefinition } from '../../core/pipeline.ts';
+import type { PageRequest } from '../../core/paging.ts';
 import type { ActiveRun, BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, PipelineWithLastRun, RunRequestOptions, RunRequestResult, StateStore, TransactionHandle } from '../../core/ports.ts';
 import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
@@ -75,6 +76,12 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
   async function withTasks(client: pg.ClientBase | pg.Pool, rows: PipelineRow[]): Promise<Pipeline[]> {
     const tasks = await loadTasks(client, rows.map((r) => r.id));
     return rows.map((row) => toPipeline(row, tasks.get(row.id) ?? null));
+  }
+
+  /** Forgets the checkpoint and every resume point: the next run reads from the beginning. */
+  async function resetProgress(client: pg.ClientBase, pipelineId: string): Promise<void> {
+    await q('DELETE FROM etl.etl_state WHERE pipeline_id = $1', [pipelineId], client);
+    await q('UPDATE etl.pipelines SET reset_at = clock_timestamp() WHERE id = $1', [pipelineId], client);
   }
 
   /** The pipeline's RUNNING or PAUSED run (at most one: a partial unique index), locked. */
@@ -151,8 +158,10 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       });
     },
 
-    async listPipelines(): Promise<Pipeline[]> {
-      const { rows } = await q<PipelineRow>('SELECT * FROM etl.pipelines ORDER BY name');
+    async listPipelines(page?: PageRequest): Promise<Pipeline[]> {
+      const { rows } = page
+        ? await q<PipelineRow>('SELECT * FROM etl.pipelines WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2', [page.after, page.limit])
+        : await q<PipelineRow>('SELECT * FROM etl.pipelines ORDER BY name');
       return await withTasks(pool, rows);
     },
 
@@ -165,15 +174,16 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       return { ...pipeline!, last_run: last.rows[0] ? toRun(last.rows[0]) : null };
     },
 
-    async updatePipeline(id: string, definition: PipelineDefinition): Promise<Pipeline> {
+    async updatePipeline(id: string, definition: PipelineDefinition, options: { reset: boolean }): Promise<Pipeline> {
       return await tx(async (client) => {
         const current = await lockPipeline(client, id);
         if ([...ACTIVE_PIPELINE, 'PAUSED'].includes(current.status)) {
-          throw new ConflictError(`pipeline ${id} is ${current.status}; change it when it is not running or paused`);
+          throw new ConflictError(`pipeline ${id} is ${current.status}; change it when it is not running or paused (a paused run can be abandoned with POST /pipelines/${id}/reset)`);
         }
+        if (options.reset) await resetProgress(client, id);
         const { rows } = await q<PipelineRow>(
-          'UPDATE etl.pipelines SET batch_size = $2, source = $3, target = $4, updated_at = now() WHERE id = $1 RETURNING *',
-          [id, definition.batch_size, definition.source, definition.target],
+          'UPDATE etl.pipelines SET mode = $2, batch_size = $3, source = $4, target = $5, updated_at = now() WHERE id = $1 RETURNING *',
+          [id, definition.mode, definition.batch_size, definition.source, definition.target],
           client,
         );
         await saveTasks(client, id, definition.tasks);
@@ -181,11 +191,37 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       });
     },
 
+    async resetPipeline(id: string): Promise<Pipeline> {
+      return await tx(async (client) => {
+        const current = await lockPipeline(client, id);
+        if (ACTIVE_PIPELINE.includes(current.status)) {
+          throw new ConflictError(`pipeline ${id} is ${current.status}; pause it (or let it finish) before resetting it`);
+        }
+        if (current.status === 'PAUSED') {
+          await q(
+            `UPDATE etl.pipeline_runs SET status = 'FAILED', finished_at = now(), error_name = 'RunAbandonedError',
+               error_message = 'the paused run was abandoned by a reset of the pipeline; the next run reads from the beginning'
+             WHERE pipeline_id = $1 AND status = 'PAUSED'`,
+            [id],
+            client,
+          );
+        }
+        await resetProgress(client, id);
+        const { rows } = await q<PipelineRow>(`UPDATE etl.pipelines SET status = 'IDLE', updated_at = now() WHERE id = $1 RETURNING *`, [id], client);
+        const [pipeline] = await withTasks(client, rows);
+        return pipeline!;
+      });
+    },
+
     async deletePipeline(id: string): Promise<void> {
       await tx(async (client) => {
         const current = await lockPipeline(client, id);
         if ([...ACTIVE_PIPELINE, 'PAUSED'].includes(current.status)) {
-          throw new ConflictError(`pipeline ${id} is ${current.status}; pause or let it finish before deleting it`);
+          throw new ConflictError(
+            current.status === 'PAUSED'
+              ? `pipeline ${id} is PAUSED; resume it, or abandon its run with POST /pipelines/${id}/reset, before deleting it`
+              : `pipeline ${id} is ${current.status}; pause it (then reset it) or let it finish before deleting it`,
+          );
         }
         await q('DELETE FROM etl.pipelines WHERE id = $1', [id], client);
       });
@@ -219,9 +255,10 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
                SELECT id, cursor, horizon FROM etl.pipeline_runs
                WHERE pipeline_id = $1 AND status = 'FAILED' AND cursor IS NOT NULL
                  AND requested_at > coalesce((SELECT max(requested_at) FROM etl.pipeline_runs WHERE pipeline_id = $1 AND status = 'SUCCEEDED'), '-infinity')
+                 AND requested_at > coalesce($3::timestamptz, '-infinity')
                ORDER BY requested_at DESC LIMIT 1) f ON $2 = 'full'
              RETURNING *`,
-            [pipelineId, pipeline.mode],
+            [pipelineId, pipeline.mode, pipeline.reset_at],
             client,
           );
           run = rows[0]!;
@@ -381,11 +418,21 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     failRun: (runId, executionName, error) => finish(runId, executionName, 'FAILED', 'FAILED', error),
     failUnchangedRun: (runId, executionName, runStatus, error) => finish(runId, executionName, 'FAILED', 'FAILED', error, { runStatus }),
 
-    async listRuns(pipelineId, limit) {
+    async listRuns(pipelineId, page) {
       if (!UUID.test(pipelineId)) throw new NotFoundError(`pipeline ${pipelineId} not found`);
       const exists = await q('SELECT 1 FROM etl.pipelines WHERE id = $1', [pipelineId]);
       if (!exists.rowCount) throw new NotFoundError(`pipeline ${pipelineId} not found`);
-      const { rows } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE pipeline_id = $1 ORDER BY requested_at DESC LIMIT $2', [pipelineId, limit]);
+      // The position is the run itself, not its requested_at as text: the column keeps microseconds,
+      // which a JavaScript Date (and so RunRecord.requested_at) would round away.
+      const { rows } = page.after
+        ? await q<RunRow>(
+            `SELECT r.* FROM etl.pipeline_runs r
+             JOIN etl.pipeline_runs a ON a.id = $2 AND a.pipeline_id = $1
+             WHERE r.pipeline_id = $1 AND (r.requested_at, r.id) < (a.requested_at, a.id)
+             ORDER BY r.requested_at DESC, r.id DESC LIMIT $3`,
+            [pipelineId, page.after, page.limit],
+          )
+        : await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE pipeline_id = $1 ORDER BY requested_at DESC, id DESC LIMIT $2', [pipelineId, page.limit]);
       return rows.map(toRun);
     },
 

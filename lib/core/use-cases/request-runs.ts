@@ -4,6 +4,7 @@
  */
 import { NotFoundError, UpstreamUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { fitPage, parsePageRequest } from '../paging.ts';
 import type { CheckpointRecord, ExecutionStarter, RunRecord, StateStore } from '../ports.ts';
 import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
 import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
@@ -81,9 +82,12 @@ export function createRequestRuns({ store, executions, logger, staleRunSeconds =
       return { status };
     },
 
-    async listRuns(pipelineId: string, limit = 50): Promise<RunRecord[]> {
+    /** One page of the pipeline's runs, newest first: `limit` and `after` from the query string (paging.ts). */
+    async listRuns(pipelineId: string, query: Readonly<Record<string, string | undefined>> = {}): Promise<{ runs: RunRecord[]; next: string | null }> {
       await reconciled(pipelineId);
-      return await store.listRuns(pipelineId, limit);
+      const page = parsePageRequest('runs', query);
+      const { items, next } = fitPage('runs', await store.listRuns(pipelineId, { ...page, limit: page.limit + 1 }), page.limit, (run) => run.id);
+      return { runs: items, next };
     },
 
     async getRun(pipelineId: string, runId: string): Promise<RunRecord> {

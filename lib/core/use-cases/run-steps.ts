@@ -173,7 +173,8 @@ export function createRunSteps(deps: RunStepsDeps) {
     /** Records the error caught by the state machine on the run (the execution then fails). */
     async failRun(input: StepInput): Promise<Record<string, unknown>> {
       const { pipeline_id, run_id, error } = input.state as { pipeline_id?: string; run_id?: string; error?: { Error?: string; Cause?: string } };
-      const failure = { name: error?.Error ?? 'UnknownError', message: causeMessage(error?.Cause) };
+      // Bounded: a run record is shown by the API, whose answers must stay small.
+      const failure = { name: (error?.Error ?? 'UnknownError').slice(0, 200), message: causeMessage(error?.Cause).slice(0, 8_000) };
       if (typeof run_id !== 'string') {
         logger.error('execution failed before a run was claimed', { pipeline_id, execution: input.execution_name, error: failure });
         return { ...input.state, recorded: false };

@@ -1,0 +1,27 @@
+/** Messages between the local Lambda runner and its worker threads. */
+
+export interface WorkerInit {
+  /** The worker's TypeScript entry (worker.ts), loaded by worker-boot.mjs. */
+  entry: string;
+  /** Absolute path of the handler module, e.g. <repo>/functions/steps/run-batch.ts. */
+  module: string;
+  exportName: string;
+  functionName: string;
+}
+
+export interface ToWorker {
+  id: number;
+  event: unknown;
+  timeoutMs: number;
+}
+
+export interface ErrorDescription {
+  name: string;
+  message: string;
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: ErrorDescription }
+  | { type: 'result'; id: number; payload: string }
+  | { type: 'error'; id: number; error: ErrorDescription };
