@@ -1,5 +1,4 @@
-import type { ExecutionStatusChange } from '../../lib/core/use-cases/reconcile-runs.ts';
-import { eventHandler } from '../../lib/runtime/event.ts';
+import { eventHandler, type ExecutionStatusChange } from '../../lib/runtime/event.ts';
 import { services } from '../../lib/runtime/services.ts';
 
 /** EventBridge "Step Functions Execution Status Change" of the run state machine: FAILED, TIMED_OUT or ABORTED. */

@@ -84,8 +84,8 @@ export function createRequestRuns({ store, executions, logger, staleRunSeconds =
 
     /** One page of the pipeline's runs, newest first: `limit` and `after` from the query string (paging.ts). */
     async listRuns(pipelineId: string, query: Readonly<Record<string, string | undefined>> = {}): Promise<{ runs: RunRecord[]; next: string | null }> {
-      await reconciled(pipelineId);
       const page = parsePageRequest('runs', query);
+      await reconciled(pipelineId);
       const { items, next } = fitPage('runs', await store.listRuns(pipelineId, { ...page, limit: page.limit + 1 }), page.limit, (run) => run.id);
       return { runs: items, next };
     },
