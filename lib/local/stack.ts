@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_FILMS, seedCatalogue } from '../../seeds/catalogue.ts';
+import { applyCatalogueSchema } from '../../seeds/demo-schemas.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseConfig } from '../runtime/config.ts';
 import { migrateDatabase, openLocalDatabase, withPool } from './database.ts';
@@ -168,6 +169,7 @@ async function demoConnections(stateUrl: string, logger: Logger): Promise<Record
 
 async function seedIfEmpty(url: string, logger: Logger): Promise<void> {
   await withPool(url, async (pool) => {
+    await applyCatalogueSchema(pool);
     const { rows } = await pool.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM content.film_work) AS any');
     if (rows[0]?.any) return;
     const counts = await seedCatalogue(pool, { films: DEFAULT_FILMS });
