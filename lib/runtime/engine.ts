@@ -10,6 +10,7 @@ import { DEFAULT_CONNECTION } from '../core/pipeline.ts';
 import type { ExecutionStarter, Sink, SinkFactory, SourceReader, SourceReaders, TransformCompiler } from '../core/ports.ts';
 import { createDefinitionChecks } from '../core/use-cases/check-definition.ts';
 import { createManagePipelines } from '../core/use-cases/manage-pipelines.ts';
+import { createReconcileRuns } from '../core/use-cases/reconcile-runs.ts';
 import { createPreviewPipeline } from '../core/use-cases/preview-pipeline.ts';
 import { createRequestRuns } from '../core/use-cases/request-runs.ts';
 import { createRunSteps } from '../core/use-cases/run-steps.ts';
@@ -51,6 +52,7 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
       return reader;
     },
   };
+  const reconcile = createReconcileRuns({ store, executions, logger });
   const sinks: SinkFactory = {
     forTarget(target, context): Sink {
       if (target.type !== 'postgres') return deps.searchSinks.forTarget(target, context);
@@ -65,9 +67,10 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
   return {
     store,
     connections,
-    manage: createManagePipelines({ store, transforms, connections, checks }),
+    manage: createManagePipelines({ store, transforms, connections, checks, reconcile }),
     preview: createPreviewPipeline({ store, checks, readers, transforms }),
-    runs: createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds }),
+    runs: createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds, reconcile }),
+    reconcile,
     steps: createRunSteps({
       store,
       readers,
@@ -78,6 +81,7 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
       batchesPerExecution: config.batchesPerExecution,
       staleRunSeconds: config.staleRunSeconds,
       directMovers: createPgDirectMovers(connections),
+      reconcile,
     }),
   };
 }

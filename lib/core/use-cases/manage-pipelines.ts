@@ -7,6 +7,7 @@ import { NotFoundError } from '../errors.ts';
 import { applyPatch, changesWhatIsRead, checkConnections, parseCreatePipeline, parsePipelinePatch, type Pipeline, type PipelineDefinition } from '../pipeline.ts';
 import { fitPage, parsePageRequest } from '../paging.ts';
 import type { ConnectionDirectory, ConnectionInfo, PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
+import type { ReconcileRuns } from './reconcile-runs.ts';
 import type { DefinitionChecks } from './check-definition.ts';
 
 export interface ManagePipelinesDeps {
@@ -14,18 +15,23 @@ export interface ManagePipelinesDeps {
   transforms: Pick<TransformCompiler, 'validate'>;
   connections: ConnectionDirectory;
   checks: DefinitionChecks;
+  /** Reads reconcile active runs with Step Functions first (reconcile-runs.ts); absent: reads as stored. */
+  reconcile?: Pick<ReconcileRuns, 'pipeline' | 'pipelines'>;
 }
 
 /** A created or changed pipeline, with what could not be checked or looks risky. */
 export type CheckedPipeline = Pipeline & { warnings: string[] };
 
-export function createManagePipelines({ store, transforms, connections, checks }: ManagePipelinesDeps) {
+export function createManagePipelines({ store, transforms, connections, checks, reconcile }: ManagePipelinesDeps) {
   const validate = (definition: PipelineDefinition) => {
     checkConnections(definition, connections.names());
     transforms.validate(definition);
   };
 
   async function get(id: string): Promise<PipelineWithLastRun> {
+    await reconcile?.pipeline(id).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
     const pipeline = await store.getPipeline(id);
     if (!pipeline) throw new NotFoundError(`pipeline ${id} not found`);
     return pipeline;
@@ -40,9 +46,13 @@ export function createManagePipelines({ store, transforms, connections, checks }
       return { ...(await store.createPipeline(definition)), warnings };
     },
     /** One page of pipelines in name order: `limit` and `after` from the query string (paging.ts). */
+    /** Active pipelines on the page are reconciled with their executions first (reconcile-runs.ts). */
     async list(query: Readonly<Record<string, string | undefined>> = {}): Promise<{ pipelines: Pipeline[]; next: string | null }> {
       const page = parsePageRequest('pipelines', query);
-      const { items, next } = fitPage('pipelines', await store.listPipelines({ ...page, limit: page.limit + 1 }), page.limit, (p) => p.name);
+      const load = () => store.listPipelines({ ...page, limit: page.limit + 1 });
+      let rows = await load();
+      if (reconcile && (await reconcile.pipelines(rows))) rows = await load();
+      const { items, next } = fitPage('pipelines', rows, page.limit, (p) => p.name);
       return { pipelines: items, next };
     },
     get,

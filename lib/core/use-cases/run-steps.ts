@@ -12,6 +12,7 @@ import { assertTargetKeys } from '../target-keys.ts';
 import type { Logger } from '../logger.ts';
 import type { BatchProgress, DirectMover, DirectMovers, ExecutionStarter, ReadRequest, Sink, SinkFactory, SourceReader, SourceReaders, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
 import { executionNameFor } from './request-runs.ts';
+import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
 import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
 
 export interface StepInput {
@@ -43,6 +44,8 @@ export interface RunStepsDeps {
   staleRunSeconds?: number;
   /** Moves plain Postgres-to-Postgres pages inside the databases; without it every batch reads rows. */
   directMovers?: DirectMovers;
+  /** See reconcile-runs.ts; built from store and executions when absent. */
+  reconcile?: ReconcileRuns;
 }
 
 export function createRunSteps(deps: RunStepsDeps) {
@@ -50,6 +53,7 @@ export function createRunSteps(deps: RunStepsDeps) {
   const readerFor = (pipeline: Pipeline): SourceReader => readers.forConnection(pipeline.source.connection ?? DEFAULT_CONNECTION);
   const sinkFor = (pipeline: Pipeline, runId: string): Sink =>
     sinks.forTarget(pipeline.target, { runId, mode: pipeline.mode, ownRunIds: () => store.runIds(pipeline.id) });
+  const reconcile = deps.reconcile ?? createReconcileRuns({ store, executions, logger });
   const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds: deps.staleRunSeconds ?? DEFAULT_STALE_RUN_SECONDS });
 
   const loop = (input: StepInput): LoopState => {
@@ -69,6 +73,8 @@ export function createRunSteps(deps: RunStepsDeps) {
     try {
       const active = await store.activeRun(pipelineId);
       if (active?.run && active.run.execution_name === executionName) return { runId: active.run.id, takeOver: null };
+      // Like a run request: a run whose execution ended is FAILED first, and this execution starts a new one.
+      if (active?.run) await reconcile.pipeline(pipelineId);
       return { runId: null, takeOver: await staleRuns.check(pipelineId) };
     } catch (error) {
       // Domain errors never reach the state machine: for it, the run cannot start.
