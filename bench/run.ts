@@ -123,7 +123,11 @@ interface Line {
  * machine the load moves between rounds more than between neighbours.
  */
 function summarise(results: Record<string, unknown>[]): Line[] {
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
   const of = (name: string) => results.filter((r) => r.name === name);
   const seconds = (name: string) => median(of(name).map((r) => Number(r.seconds)));
   const ratio = (name: string) =>
