@@ -18,7 +18,9 @@ import type { FaultHarness } from '../support/fault-harness.ts';
 
 const FILMS = 300;
 const EVERYTHING = { missing: 0, extra: 0, targetRows: FILMS, sourceRows: FILMS };
-const WRITE_WAITING = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO%film_dim%'`;
+// A write waiting for the target's lock, found by the lock it waits for (a pushed-down statement's
+// text is longer than pg_stat_activity shows).
+const WRITE_WAITING = `SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'analytics.film_dim'::regclass AND mode = 'RowExclusiveLock'`;
 
 describe('stuck runs and concurrent requests on the real state machine definition', () => {
   const fixture = useSeededHarness({ films: FILMS });

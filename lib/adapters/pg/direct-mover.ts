@@ -98,11 +98,12 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
         try {
           await client.query(`BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}; SET LOCAL work_mem = ${escapeLiteral(workMem)}`);
           const outcome = pushdown ? await pushdownPage(client, request, body, statement) : await copyPage(client, request, body, statement);
-          page = interpret(outcome, request);
-          if (outcome.nulls || page.done) {
+          // NULL keys first: a NULL also compares equal to the next NULL and would read as a repeat.
+          if (outcome.nulls || Number(outcome.fetched) <= request.limit) {
             const nulls = nullKeysError(await nullCounts(from, body, request.keyset), request.keyset);
             if (nulls) throw nulls;
           }
+          page = interpret(outcome, request);
           if (page.rowsRead > 0 && sharesState) await commitProgress(client as unknown as TransactionHandle, { rowsRead: page.rowsRead, last: page.last! });
           await client.query('COMMIT');
           // The user's SQL ran in this session (pushdown): nothing it set may reach the next user.
@@ -190,7 +191,8 @@ function sameSet(a: string[], b: string[]): boolean {
 }
 
 /**
- * One statement both reads and writes, so its failure is placed by what it names: an undefined
+ * One statement both reads and writes, so its failure is placed by what it names: a statement
+ * timeout is the query's (the source's timeout, as for a read); an undefined
  * object that is the target (a table being swapped: retryable) or one of the target's columns is
  * the target's; any other undefined object, a syntax or a permission error comes from the query,
  * permanent like a failed read. A type the target cannot take by assignment says how to fix it.
@@ -202,6 +204,8 @@ function pushdownError(error: unknown, target: PostgresTarget, context: string):
   if (code === '42804') {
     return new RejectedRowError(`${context}: ${message}; under pushdown the query's columns are assigned to the target's as PostgreSQL's INSERT does: cast the column in the query, or set target.pushdown to false`, { cause: error });
   }
+  // 57014 here is the source's statement timeout (a lock wait ends in 55P03): the query's, permanent.
+  if (code === '57014') return classifyPgError(error, 'source', context);
   if (!code.startsWith('42')) return classifyPgError(error, 'target', context);
   const bare = target.table.split('.').at(-1)!;
   const namesTarget = [`"${target.table}"`, `"${bare}"`].some((name) => message.includes(`relation ${name}`));
