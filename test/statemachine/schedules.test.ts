@@ -130,7 +130,7 @@ describe('schedules on the real state database and state machine', () => {
     await setNextRun(pipeline.id, new Date(Date.now() - 500));
     const now = new Date();
     const [a, b] = await Promise.all([ticksAt(now).runDue(), ticksAt(now).runDue()]);
-    const fired = [...a!, ...b!];
+    const fired = [...a, ...b];
     expect(fired).toHaveLength(1);
     expect(fired[0]!.tick.outcome).toBe('started');
     await harness.waitForRun(pipeline.id, fired[0]!.tick.run_id!, ['SUCCEEDED']);
