@@ -17,6 +17,7 @@ import { prepareDemoConnections } from './demo-databases.ts';
 import { loadStepFunctions } from './lambda/functions.ts';
 import { createLocalLambda, type LocalLambda } from './lambda/runner.ts';
 import { inheritedEnvironment, repoRoot } from './local-config.ts';
+import { startLocalScheduler, type LocalScheduler } from './scheduler.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint, type TaskHandler } from './sfn-endpoint/index.ts';
 
 const STAGE = 'local';
@@ -52,6 +53,8 @@ export interface LocalStackOptions {
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Where serverless-offline's output goes (default: discarded unless it fails to start). */
   onApiOutput?: (line: string) => void;
+  /** Milliseconds between the scheduler's looks for due ticks (default 5000; tests shorten it). */
+  schedulerPollMs?: number;
 }
 
 export interface LocalStack {
@@ -59,6 +62,8 @@ export interface LocalStack {
   sfnUrl: string;
   databaseUrl: string;
   stateMachineArn: string;
+  /** The scheduled pipelines and their next runs (npm start lists them). */
+  scheduled: LocalScheduler['scheduled'];
   stop(): Promise<void>;
 }
 
@@ -101,7 +106,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const api = await startHttpApi(options, env);
     cleanups.push(() => stopChild(api));
-    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, databaseUrl: database.url, stateMachineArn, stop };
+    // Stopped before the endpoint and the API (cleanups run in reverse): no tick starts a run on a stack going down.
+    const scheduler = startLocalScheduler({
+      databaseUrl: database.url,
+      sfnEndpoint: endpoint.url,
+      stateMachineArn,
+      settings: options.settings ?? {},
+      pollMs: options.schedulerPollMs ?? 5_000,
+      logger,
+    });
+    cleanups.push(() => scheduler.stop());
+    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, databaseUrl: database.url, stateMachineArn, scheduled: () => scheduler.scheduled(), stop };
   } catch (error) {
     await stop();
     throw error;
