@@ -4,6 +4,7 @@
  * `films` count always yields the same rows, and a million films take seconds, not hours.
  */
 import type pg from 'pg';
+import { applyCatalogueSchema } from './demo-schemas.ts';
 
 export interface CatalogueSize {
   films: number;
@@ -61,6 +62,7 @@ export async function seedCatalogue(pool: pg.Pool, { films }: CatalogueSize): Pr
     throw new RangeError(`films must be an integer between 1 and 10000000, got ${films}`);
   }
   const persons = personCount(films);
+  await applyCatalogueSchema(pool);
   const restore = await inTransaction(pool, async (client) => {
     await client.query('TRUNCATE content.person_film_work, content.genre_film_work, content.film_work, content.person, content.genre');
     return await dropConstraintsAndIndexes(client, 'content');
@@ -204,9 +206,12 @@ export const DEMO_TABLES = [
   'analytics.film_dim',
 ] as const;
 
+/** Row counts of the demo tables in this database (the target table only where it lives here). */
 export async function countDemoTables(client: pg.ClientBase | pg.Pool): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of DEMO_TABLES) {
+    const { rows: present } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table]);
+    if (!present[0]?.t) continue;
     const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
     counts[table] = Number(rows[0]?.n ?? 0);
   }
@@ -215,6 +220,7 @@ export async function countDemoTables(client: pg.ClientBase | pg.Pool): Promise<
 
 /** Restores the demo: fresh catalogue, empty targets, no pipelines, runs or checkpoints. */
 export async function resetDemo(pool: pg.Pool, size: CatalogueSize = { films: DEFAULT_FILMS }): Promise<Record<string, number>> {
-  await pool.query('TRUNCATE analytics.film_dim, etl.pipelines CASCADE');
+  await pool.query('TRUNCATE etl.pipelines CASCADE');
+  await pool.query("DO $$ BEGIN IF to_regclass('analytics.film_dim') IS NOT NULL THEN TRUNCATE analytics.film_dim; END IF; END $$");
   return await seedCatalogue(pool, size);
 }

@@ -77,8 +77,6 @@ export class RunStateError extends PermanentError {
   readonly name = 'RunStateError';
 }
 
-export const retryableErrorNames = ['ConnectionLostError', 'TransientConflictError', 'TargetUnavailableError', 'SearchUnavailableError'] as const;
-export const permanentErrorNames = ['InvalidDefinitionError', 'SourceQueryError', 'KeyIntegrityError', 'RejectedRowError', 'TransformError', 'RunStateError'] as const;
 
 // ---- domain (HTTP) ---------------------------------------------------------------------------
 

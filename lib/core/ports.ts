@@ -257,7 +257,7 @@ export interface RunRequestOptions {
   /**
    * Names the execution that will own the run. The store assigns the name in the same transaction
    * as the request, so ownership moves atomically (a zombie owner cannot write in between).
-   * Without it the run keeps its execution name (the caller records one with recordExecution).
+   * Without it the run keeps its execution name.
    */
   nameExecution?: (run: RunRecord, takenOver: boolean) => string;
 }
@@ -291,7 +291,6 @@ export interface StateStore {
   requestRun(pipelineId: string, options?: RunRequestOptions): Promise<RunRequestResult>;
   /** The active run of an active pipeline (null when the pipeline is not active); NotFoundError when missing. */
   activeRun(pipelineId: string): Promise<ActiveRun | null>;
-  recordExecution(runId: string, executionName: string, executionArn: string): Promise<void>;
   /** Atomically asks a running pipeline to pause at the next batch boundary; ConflictError when not running. */
   requestPause(pipelineId: string): Promise<PipelineStatus>;
 

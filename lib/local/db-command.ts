@@ -35,6 +35,11 @@ async function main(argv: string[]): Promise<number> {
       const counts = await withPool(db.url, (pool) =>
         command === 'seed' ? seedCatalogue(pool, { films }) : resetDemo(pool, { films }),
       );
+      if (command === 'reset-demo') {
+        // The demo's target lives in the warehouse database (connection `warehouse`).
+        const { warehouse } = await prepareDemoConnections(db.url);
+        await withClient(warehouse, (client) => client.query('TRUNCATE analytics.film_dim'));
+      }
       console.log(`${command}: ${films} films in ${((performance.now() - started) / 1000).toFixed(2)} s`);
       printCounts(counts);
     }

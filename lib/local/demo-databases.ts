@@ -9,8 +9,8 @@
  * The passwords are local demo values on a loopback-only server; production roles are created
  * by the operator (docs/SECURITY.md).
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { applyCatalogueSchema, applyWarehouseSchema } from '../../seeds/demo-schemas.ts';
 import { withClient } from './database.ts';
 
 export const DEMO_READER = 'etl_catalogue_reader';
@@ -18,8 +18,6 @@ export const DEMO_WRITER = 'etl_warehouse_writer';
 export const WAREHOUSE_DATABASE = 'warehouse';
 const READER_PASSWORD = 'catalogue-reader-local';
 const WRITER_PASSWORD = 'warehouse-writer-local';
-
-const warehouseSchema = () => readFileSync(new URL('../../seeds/sql/warehouse.sql', import.meta.url), 'utf8');
 
 export interface DemoConnections {
   catalogue: string;
@@ -31,6 +29,7 @@ export async function prepareDemoConnections(stateUrl: string): Promise<DemoConn
   const state = new URL(stateUrl);
   const stateDatabase = state.pathname.slice(1);
   await withClient(stateUrl, async (client) => {
+    await applyCatalogueSchema(client);
     await ensureRole(client, DEMO_READER, READER_PASSWORD);
     await ensureRole(client, DEMO_WRITER, WRITER_PASSWORD);
     await client.query(`ALTER ROLE ${DEMO_READER} SET default_transaction_read_only = on`);
@@ -47,7 +46,7 @@ export async function prepareDemoConnections(stateUrl: string): Promise<DemoConn
   const warehouseAdmin = withDatabase(stateUrl, WAREHOUSE_DATABASE);
   await withClient(warehouseAdmin, async (client) => {
     await client.query(`SET ROLE ${DEMO_WRITER}`);
-    await client.query(warehouseSchema());
+    await applyWarehouseSchema(client);
   });
   return {
     catalogue: withCredentials(withDatabase(stateUrl, stateDatabase), DEMO_READER, READER_PASSWORD),

@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_FILMS, seedCatalogue } from '../../seeds/catalogue.ts';
+import { applyCatalogueSchema } from '../../seeds/demo-schemas.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseConfig } from '../runtime/config.ts';
 import { migrateDatabase, openLocalDatabase, withPool } from './database.ts';
@@ -150,6 +151,7 @@ async function demoConnections(stateUrl: string, logger: Logger): Promise<Record
 
 async function seedIfEmpty(url: string, logger: Logger): Promise<void> {
   await withPool(url, async (pool) => {
+    await applyCatalogueSchema(pool);
     const { rows } = await pool.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM content.film_work) AS any');
     if (rows[0]?.any) return;
     const counts = await seedCatalogue(pool, { films: DEFAULT_FILMS });

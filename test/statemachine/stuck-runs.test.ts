@@ -164,7 +164,12 @@ describe('stuck runs and concurrent requests on the real state machine definitio
     const pipeline = await harness.engine.manage.create(filmDimFull(50));
     const { run: orphan } = await harness.engine.store.requestRun(pipeline.id);
     const ghost = `${orphan.id}-e1`;
-    await harness.engine.store.recordExecution(orphan.id, ghost, `${harness.stateMachineArn.replace(':stateMachine:', ':execution:')}:${ghost}`);
+    // As if the run had been handed to an execution that the (restarted) endpoint no longer knows.
+    await db.pool.query('UPDATE etl.pipeline_runs SET execution_name = $2, execution_arn = $3 WHERE id = $1', [
+      orphan.id,
+      ghost,
+      `${harness.stateMachineArn.replace(':stateMachine:', ':execution:')}:${ghost}`,
+    ]);
     const accepted = await harness.engine.runs.requestRun(pipeline.id);
     expect(accepted).toMatchObject({ run_id: orphan.id, taken_over: true });
     expect(accepted.execution_arn.endsWith(`:${ghost}`)).toBe(false);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateUp } from '../../lib/db/migrate.ts';
+import { applyCatalogueSchema, applyWarehouseSchema } from '../../seeds/demo-schemas.ts';
 import { freePort } from '../../lib/local/processes.ts';
 
 export const TEMPLATE_DATABASE = 'etl_test_template';
@@ -107,6 +108,9 @@ async function createTemplate(adminUrl: string): Promise<void> {
   await template.connect();
   try {
     await migrateUp(template);
+    // Test files run the demo on one database: the catalogue and its target side by side.
+    await applyCatalogueSchema(template);
+    await applyWarehouseSchema(template);
   } finally {
     await template.end();
   }

@@ -60,16 +60,16 @@ describe('the state machine definition against lib/core/errors.ts', () => {
     }
   });
 
-  it('lists exactly the retryable and permanent classes in retryableErrorNames and permanentErrorNames', () => {
-    expect([...errors.retryableErrorNames].sort()).toEqual([...retryableClasses].sort());
-    expect([...errors.permanentErrorNames].sort()).toEqual([...permanentClasses].sort());
+  it('sorts every error class the steps throw into exactly one family, retryable or permanent', () => {
+    expect(retryableClasses.length + permanentClasses.length).toBe(isA(errors.EtlError).length);
+    expect(retryableClasses.filter((name) => permanentClasses.includes(name))).toEqual([]);
   });
 
   it('retries every retryable class on RunBatch, and on every other task that touches the database', () => {
     expect(retryableClasses.length).toBeGreaterThan(0);
     for (const name of retryableClasses) expect(retriedNames(runBatch), `RunBatch does not retry ${name}`).toContain(name);
     for (const [stateName, state] of tasks) {
-      for (const name of errors.retryableErrorNames) expect(retriedNames(state), `${stateName} does not retry ${name}`).toContain(name);
+      for (const name of retryableClasses) expect(retriedNames(state), `${stateName} does not retry ${name}`).toContain(name);
     }
   });
 
@@ -98,6 +98,20 @@ describe('the state machine definition against lib/core/errors.ts', () => {
   it('catches everything on every Task but FailRun into FailRun, so a failure is recorded on the run', () => {
     for (const [stateName, state] of tasks.filter(([stateName]) => stateName !== 'FailRun')) {
       expect(state.Catch, `${stateName} has no Catch`).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'FailRun' })]);
+    }
+  });
+
+  it('repeats one retrier on every task; only RunBatch (more attempts, a longer ceiling) and ContinueAsNew (+UpstreamUnavailableError) differ', () => {
+    const shared = definition.States.StartRun!.Retry!;
+    expect(shared).toHaveLength(1);
+    for (const [name, state] of tasks) {
+      const expected =
+        name === 'RunBatch'
+          ? [{ ...shared[0], MaxAttempts: 6, MaxDelaySeconds: 30 }]
+          : name === 'ContinueAsNew'
+            ? [{ ...shared[0], ErrorEquals: [...shared[0]!.ErrorEquals, 'UpstreamUnavailableError'] }]
+            : shared;
+      expect(state.Retry, name).toEqual(expected);
     }
   });
 });

@@ -292,10 +292,6 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       return { pipelineStatus: row.pipeline_status, run: toRun(row as ActiveRunRow), idleSeconds: Number(row.idle_seconds) };
     },
 
-    async recordExecution(runId, executionName, executionArn) {
-      await q('UPDATE etl.pipeline_runs SET execution_name = $2, execution_arn = $3 WHERE id = $1', [runId, executionName, executionArn]);
-    },
-
     async startedExecution(runId, executionName, executionArn) {
       await q('UPDATE etl.pipeline_runs SET execution_arn = $3 WHERE id = $1 AND execution_name = $2', [runId, executionName, executionArn]);
     },
