@@ -12,8 +12,9 @@ import { prepareDemoConnections } from './demo-databases.ts';
 import { localConfig } from './local-config.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 import { scenarioSearch } from './demo-search.ts';
+import { SCHEDULED_PIPELINE, scenarioSchedule } from './demo-schedule.ts';
 
-const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search'];
+const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search', SCHEDULED_PIPELINE];
 
 async function main(): Promise<number> {
   const apiUrl = localConfig.apiUrl;
@@ -41,6 +42,8 @@ async function main(): Promise<number> {
     await scenarioPauseResume(api, db, checks);
     await scenarioRetry(api, db, checks);
     await scenarioSearch(api, db, checks, { esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, mapping: loadFilmDimMapping() });
+    // The embedded stack runs its own scheduler: this one, or the default local URL's.
+    await scenarioSchedule(api, db, warehouse, checks, { localStack: stack !== undefined || apiUrl === `http://127.0.0.1:${localConfig.apiPort}` });
   } catch (error) {
     checks.fail('the demo stopped on an unexpected error', error instanceof Error ? error.message : String(error));
   } finally {
