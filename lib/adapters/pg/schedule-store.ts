@@ -60,7 +60,7 @@ export function createPgScheduleStore(pool: pg.Pool): ScheduleStore {
         `UPDATE etl.pipelines SET last_tick_at = $2, last_tick_outcome = $3, last_tick_run_id = $4, last_tick_message = $5,
            next_run_at = CASE WHEN $6::boolean THEN $7 ELSE next_run_at END
          WHERE id = $1 AND ($8::text IS NULL OR schedule = $8)`,
-        [pipelineId, tick.at, tick.outcome, tick.run_id, tick.message?.slice(0, 2_000) ?? null, next !== undefined, next?.nextRunAt ?? null, next?.schedule ?? null],
+        [pipelineId, tick.at, tick.outcome, tick.run_id, tick.message?.slice(0, 500) ?? null, next !== undefined, next?.nextRunAt ?? null, next?.schedule ?? null],
       );
     },
 
