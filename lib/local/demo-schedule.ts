@@ -21,14 +21,15 @@ export async function scenarioSchedule(api: ApiClient, db: pg.Pool, warehouse: p
   const initial = await api.waitForRun(pipeline.id, accepted.run_id);
   checks.expect('the initial load (POST /run) succeeds', initial.status === 'SUCCEEDED', `${initial.status}, read ${initial.rows_read}`);
 
+  const scheduled = await api.updatePipeline(pipeline.id, { schedule: 'rate(1 minute)' });
+  const nextRun = Date.parse(scheduled.next_run_at ?? '');
+  // The change comes after the schedule is set, so the first tick (one minute after that) is within a minute of it.
   const { rows } = await db.query<{ id: string; title: string; changed_at: Date }>(
     `UPDATE content.film_work SET title = title || ' (scheduled)' WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)
      RETURNING id, title, clock_timestamp() AS changed_at`,
   );
   const changed = rows[0]!;
-  const scheduled = await api.updatePipeline(pipeline.id, { schedule: 'rate(1 minute)' });
-  const nextRun = Date.parse(scheduled.next_run_at ?? '');
-  checks.expect('PATCH sets the schedule; GET shows next_run_at within the minute', scheduled.schedule === 'rate(1 minute)' && nextRun - changed.changed_at.getTime() <= MINUTE, `schedule ${scheduled.schedule}, next_run_at ${scheduled.next_run_at}`);
+  checks.expect('PATCH sets the schedule; GET shows next_run_at within a minute of the change', scheduled.schedule === 'rate(1 minute)' && nextRun - changed.changed_at.getTime() <= MINUTE, `schedule ${scheduled.schedule}, next_run_at ${scheduled.next_run_at}`);
   console.log(`   changed film ${changed.id} at ${changed.changed_at.toISOString()}; nobody calls POST /run from here on, waiting for the tick at ${scheduled.next_run_at}...`);
 
   const deadline = Date.now() + WAIT_MS;
