@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    // The domain core stays free of I/O: adapters implement its ports (STYLE.md).
+    // The domain core stays free of I/O: adapters implement its ports (docs/ARCHITECTURE.md).
     files: ['lib/core/**/*.ts', 'lib/transforms/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ioLibraries, message: 'lib/core must not import I/O libraries; put this in an adapter.' }] }],

@@ -1,11 +1,5 @@
+import { checkHealth } from '../../lib/runtime/health.ts';
 import { httpHandler } from '../../lib/runtime/http.ts';
-import { getPool } from '../../lib/runtime/pg-pool.ts';
 
-/** GET /health: public; 200 when the database answers. */
-export const handler = httpHandler(
-  async () => {
-    await getPool().query('SELECT 1');
-    return { status: 200, body: { status: 'ok' } };
-  },
-  { public: true },
-);
+/** GET /health: public; 200 {"status":"ok"} when the state database accepts a new session, else 503 with the reason. */
+export const handler = httpHandler(async () => ({ status: 200, body: await checkHealth() }), { public: true });

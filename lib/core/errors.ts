@@ -108,3 +108,11 @@ export class UpstreamUnavailableError extends Error {
 export function isRetryable(error: unknown): boolean {
   return error instanceof RetryableError;
 }
+
+/**
+ * A dependency the service needs is down (the health check's verdict). Unlike other 5xx causes,
+ * its message is written to be shown: it says which dependency and why, never a host or password.
+ */
+export class DependencyUnavailableError extends Error {
+  override readonly name = 'DependencyUnavailableError';
+}

@@ -9,7 +9,7 @@ export type Cursor = string[];
 
 /**
  * Incremental: (incremental_key, incremental_id_key). Full: incremental_id_key when given, else
- * the target's key, so a plain full pipeline needs no extra field (DESIGN.md).
+ * the target's key, so a plain full pipeline needs no extra field (docs/ARCHITECTURE.md, Correctness).
  */
 export function keysetColumns(definition: Pick<PipelineDefinition, 'mode' | 'source' | 'target'>): string[] {
   const { source, target } = definition;

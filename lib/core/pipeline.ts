@@ -1,5 +1,5 @@
 /**
- * The pipeline model and its validation: the request body of POST/PATCH /pipelines (DESIGN.md).
+ * The pipeline model and its validation: the request body of POST/PATCH /pipelines (README, "Pipeline body").
  * Every rejection names the field at fault, e.g. `source.incremental_key: required in incremental mode`.
  */
 import { z } from 'zod';

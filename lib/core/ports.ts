@@ -304,6 +304,12 @@ export interface StateStore {
   completeRun(runId: string, executionName: string | null): Promise<RunRecord>;
   pauseRun(runId: string, executionName: string | null): Promise<RunRecord>;
   failRun(runId: string, executionName: string | null, error: { name: string; message: string }): Promise<RunRecord>;
+  /**
+   * Reconciliation's failRun: fails the run only if, under the locks, it still belongs to
+   * `executionName`, still has `runStatus` and its pipeline is still active (RunStateError
+   * otherwise), so a decision made from an earlier read cannot undo a pause or a takeover.
+   */
+  failUnchangedRun(runId: string, executionName: string | null, runStatus: RunStatus, error: { name: string; message: string }): Promise<RunRecord>;
   startedExecution(runId: string, executionName: string, executionArn: string): Promise<void>;
   /** Passes ownership of a running run to the execution that continues it (idempotent). */
   handOver(runId: string, fromExecution: string, toExecution: string): Promise<void>;
@@ -348,7 +354,9 @@ export interface ExecutionStarter {
    * The status of an execution; UpstreamUnavailableError when the service does not answer.
    * Optional: without it, a stale run is recognised by its heartbeat alone.
    */
-  describe?(executionArn: string): Promise<{ status: ExecutionStatus }>;
+  describe?(executionArn: string): Promise<{ status: ExecutionStatus; error?: string | null; cause?: string | null }>;
+  /** The ARN an execution of the run state machine gets from its name (to ask about it before its start is confirmed). */
+  executionArn?(name: string): string;
 }
 
 export type { PipelineStatus };

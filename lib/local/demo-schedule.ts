@@ -1,8 +1,9 @@
-/** Demo scenario 7: a scheduled incremental pipeline picks up a change by itself within a minute. */
+/** Demo scenario 7: a scheduled incremental pipeline picks up a change by itself within a minute (in the demo's namespace). */
 import type pg from 'pg';
 import { loadSeedPipeline } from '../../seeds/pipelines/index.ts';
 import type { ApiClient } from './api-client.ts';
 import type { DemoChecks } from './demo-checks.ts';
+import { DEMO_TABLE, demoPipeline } from './demo-namespace.ts';
 
 export const SCHEDULED_PIPELINE = 'film_dim_scheduled';
 const MINUTE = 60_000;
@@ -16,7 +17,7 @@ export async function scenarioSchedule(api: ApiClient, db: pg.Pool, warehouse: p
     checks.skip('schedule scenario', 'the API is not the embedded local stack: its schedules fire in EventBridge (cloud) or not at all (LocalStack, see localstack/README.md)');
     return;
   }
-  const pipeline = await api.createPipeline({ ...loadSeedPipeline('film_dim_inc'), name: SCHEDULED_PIPELINE });
+  const pipeline = await api.createPipeline(demoPipeline(loadSeedPipeline('film_dim_inc'), { name: SCHEDULED_PIPELINE }));
   const accepted = await api.run(pipeline.id);
   const initial = await api.waitForRun(pipeline.id, accepted.run_id);
   checks.expect('the initial load (POST /run) succeeds', initial.status === 'SUCCEEDED', `${initial.status}, read ${initial.rows_read}`);
@@ -43,7 +44,7 @@ export async function scenarioSchedule(api: ApiClient, db: pg.Pool, warehouse: p
   checks.expect('a tick started a run by itself', tick?.outcome === 'started' && tick.run_id !== accepted.run_id, tick ? `${tick.outcome} at ${tick.at}, run ${tick.run_id}` : 'no tick within 3 minutes');
   checks.expect('the tick came within a minute of the change', tickAt - changed.changed_at.getTime() <= MINUTE, `${Math.round((tickAt - changed.changed_at.getTime()) / 1000)} s after it`);
   checks.expect('that run read only the change: 1 row', shown.last_run?.status === 'SUCCEEDED' && shown.last_run.rows_read === 1, `${shown.last_run?.status}: read ${shown.last_run?.rows_read}`);
-  const loaded = await warehouse.query<{ title: string }>('SELECT title FROM analytics.film_dim WHERE film_id = $1', [changed.id]);
+  const loaded = await warehouse.query<{ title: string }>(`SELECT title FROM ${DEMO_TABLE} WHERE film_id = $1`, [changed.id]);
   checks.expect('the changed title is in the target', loaded.rows[0]?.title === changed.title, loaded.rows[0]?.title ?? 'missing');
   checks.expect('the next run is one minute after the tick', Date.parse(shown.next_run_at ?? '') === tickAt + MINUTE, `next_run_at ${shown.next_run_at}`);
 

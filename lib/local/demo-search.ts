@@ -19,8 +19,9 @@ export async function scenarioSearch(
     return;
   }
   const body = loadSeedPipeline('film_dim_search');
-  const index = `film_dim_demo`;
-  const pipeline = await api.createPipeline({ ...body, target: { type: flavour, index, id_field: 'film_id', mapping: engines.mapping } });
+  // The demo's own namespace (demo.ts): a `demo_` pipeline and index.
+  const index = 'demo_film_dim';
+  const pipeline = await api.createPipeline({ ...body, name: `demo_${String(body.name)}`, target: { type: flavour, index, id_field: 'film_id', mapping: engines.mapping } });
   const accepted = await api.run(pipeline.id);
   const run = await api.waitForRun(pipeline.id, accepted.run_id);
   const source = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM content.film_work')).rows[0]!.n);

@@ -11,10 +11,11 @@ import { DemoChecks } from './demo-checks.ts';
 import { prepareDemoConnections } from './demo-databases.ts';
 import { localConfig } from './local-config.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
+import { DEMO_PREFIX, DEMO_TABLE, demoPipeline } from './demo-namespace.ts';
 import { scenarioSearch } from './demo-search.ts';
 import { SCHEDULED_PIPELINE, scenarioSchedule } from './demo-schedule.ts';
 
-const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search', SCHEDULED_PIPELINE];
+const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search', SCHEDULED_PIPELINE].map((name) => `${DEMO_PREFIX}${name}`);
 
 async function main(): Promise<number> {
   const apiUrl = localConfig.apiUrl;
@@ -58,7 +59,7 @@ function stackPorts() {
   return { apiPort: localConfig.apiPort, lambdaPort: localConfig.lambdaPort, sfnPort: localConfig.sfnPort };
 }
 
-/** Deletes the demo's pipelines (and their runs and checkpoints) and empties the target. */
+/** Deletes the demo's own pipelines (and their runs and checkpoints) and empties its own table; nothing else. */
 async function cleanUp(api: ApiClient, db: pg.Pool): Promise<void> {
   for (const pipeline of await api.listPipelines()) {
     if (!DEMO_PIPELINES.includes(pipeline.name)) continue;
@@ -69,8 +70,9 @@ async function cleanUp(api: ApiClient, db: pg.Pool): Promise<void> {
     await db.query(`UPDATE etl.pipelines SET status = 'IDLE' WHERE id = $1`, [pipeline.id]);
     await api.deletePipeline(pipeline.id);
   }
-  await warehouse.query('DROP TABLE IF EXISTS analytics.film_dim_away');
-  await warehouse.query('TRUNCATE analytics.film_dim');
+  await warehouse.query('DROP TABLE IF EXISTS analytics.demo_film_dim_away');
+  await warehouse.query(`CREATE TABLE IF NOT EXISTS ${DEMO_TABLE} (LIKE analytics.film_dim INCLUDING ALL)`);
+  await warehouse.query(`TRUNCATE ${DEMO_TABLE}`);
 }
 
 /** The demo's target database (connection `warehouse`); set by main(). */
@@ -78,7 +80,7 @@ let warehouse: pg.Pool;
 
 const count = async (db: pg.Pool, sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
 const sourceCount = (db: pg.Pool) => count(db, 'SELECT count(*) AS n FROM content.film_work');
-const targetCount = (_db: pg.Pool) => count(warehouse, 'SELECT count(*) AS n FROM analytics.film_dim');
+const targetCount = (_db: pg.Pool) => count(warehouse, `SELECT count(*) AS n FROM ${DEMO_TABLE}`);
 
 async function runAndWait(api: ApiClient, id: string) {
   const accepted = await api.run(id);
@@ -93,7 +95,7 @@ async function scenarioConnections(api: ApiClient, checks: DemoChecks): Promise<
   checks.expect('the target database is another one than the catalogue', named('warehouse')?.database === 'warehouse' && named('catalogue')?.database !== 'warehouse', `warehouse: ${named('warehouse')?.database}, catalogue: ${named('catalogue')?.database}`);
   // The check at creation runs the query (LIMIT 0) as the catalogue role, which may not read etl.
   const snoop = { name: 'film_dim_snoop', mode: 'full', batch_size: 10, source: { connection: 'catalogue', query: 'SELECT id AS film_id, name AS title FROM etl.pipelines' }, target: { connection: 'warehouse', type: 'postgres', table: 'analytics.film_dim', key: ['film_id'] } };
-  const refusal = await api.createPipeline(snoop).then(
+  const refusal = await api.createPipeline(demoPipeline(snoop)).then(
     () => 'created',
     (error: unknown) => (error instanceof Error ? error.message : String(error)),
   );
@@ -101,8 +103,8 @@ async function scenarioConnections(api: ApiClient, checks: DemoChecks): Promise<
 }
 
 async function scenarioFullLoad(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
-  checks.scenario('1. Full load from the catalogue (connection catalogue, a read-only role) into analytics.film_dim of the warehouse database (connection warehouse)');
-  const pipeline = await api.createPipeline(loadSeedPipeline('film_dim_full'));
+  checks.scenario(`1. Full load from the catalogue (connection catalogue, a read-only role) into ${DEMO_TABLE} of the warehouse database (connection warehouse)`);
+  const pipeline = await api.createPipeline(demoPipeline(loadSeedPipeline('film_dim_full')));
   const run = await runAndWait(api, pipeline.id);
   const source = await sourceCount(db);
   checks.expect('run SUCCEEDED', run.status === 'SUCCEEDED', `${run.status} ${run.error?.message ?? ''}`);
@@ -112,7 +114,7 @@ async function scenarioFullLoad(api: ApiClient, db: pg.Pool, checks: DemoChecks)
 
 async function scenarioIncremental(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
   checks.scenario('2. Incremental load with a checkpoint in etl.etl_state');
-  const pipeline = await api.createPipeline(loadSeedPipeline('film_dim_inc'));
+  const pipeline = await api.createPipeline(demoPipeline(loadSeedPipeline('film_dim_inc')));
   const source = await sourceCount(db);
   const first = await runAndWait(api, pipeline.id);
   const state = await api.getState(pipeline.id);
@@ -123,14 +125,14 @@ async function scenarioIncremental(api: ApiClient, db: pg.Pool, checks: DemoChec
   const { rows } = await db.query<{ id: string }>(`UPDATE content.film_work SET title = title || ' (restored)' WHERE id = (SELECT id FROM content.film_work ORDER BY id LIMIT 1) RETURNING id`);
   const third = await runAndWait(api, pipeline.id);
   checks.expect('after touching one film the next run reads 1 and writes 1', third.status === 'SUCCEEDED' && third.rows_read === 1 && third.rows_written === 1, `read ${third.rows_read}, written ${third.rows_written}`);
-  const loaded = await warehouse.query<{ title: string }>('SELECT title FROM analytics.film_dim WHERE film_id = $1', [rows[0]!.id]);
+  const loaded = await warehouse.query<{ title: string }>(`SELECT title FROM ${DEMO_TABLE} WHERE film_id = $1`, [rows[0]!.id]);
   checks.expect('the changed title is in the target', loaded.rows[0]?.title.endsWith('(restored)') === true, loaded.rows[0]?.title ?? 'missing');
 }
 
 async function scenarioTasks(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
   checks.scenario('3. Tasks v1: SQL reader + transforms + writer');
-  await warehouse.query('TRUNCATE analytics.film_dim');
-  const body = loadSeedPipeline('film_dim_tasks');
+  await warehouse.query(`TRUNCATE ${DEMO_TABLE}`);
+  const body = demoPipeline(loadSeedPipeline('film_dim_tasks'));
   const pipeline = await api.createPipeline(body);
   const listed = await api.getPipeline(pipeline.id);
   checks.expect('the task plan is listed by the API', (listed.tasks?.length ?? 0) === (body.tasks as unknown[]).length, `${listed.tasks?.length ?? 0} tasks`);
@@ -141,16 +143,16 @@ async function scenarioTasks(api: ApiClient, db: pg.Pool, checks: DemoChecks): P
   const source = await sourceCount(db);
   checks.expect('run SUCCEEDED', run.status === 'SUCCEEDED', `${run.status} ${run.error?.message ?? ''}`);
   checks.expect(`rows read ${source}, written + dropped = read`, run.rows_read === source && run.rows_written + run.rows_dropped === run.rows_read, `read ${run.rows_read}, written ${run.rows_written}, dropped ${run.rows_dropped}`);
-  const shaped = await count(warehouse, "SELECT count(*) AS n FROM analytics.film_dim WHERE cardinality(directors) >= 1 AND cardinality(actors) >= 2");
+  const shaped = await count(warehouse, `SELECT count(*) AS n FROM ${DEMO_TABLE} WHERE cardinality(directors) >= 1 AND cardinality(actors) >= 2`);
   checks.expect('every film has its persons split by role', shaped > 0 && shaped === (await targetCount(db)) && shaped === run.rows_written, `${shaped} shaped rows`);
 }
 
 async function scenarioPauseResume(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
   checks.scenario('4. Pause and resume a slow pipeline (pg_sleep per row)');
-  await warehouse.query('TRUNCATE analytics.film_dim');
+  await warehouse.query(`TRUNCATE ${DEMO_TABLE}`);
   const full = loadSeedPipeline('film_dim_full');
   const query = (full.source as { query: string }).query;
-  const slow = { ...full, name: 'film_dim_slow', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.002 + 0 * length(q.title))) s` } };
+  const slow = demoPipeline(full, { name: 'film_dim_slow', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.002 + 0 * length(q.title))) s` } });
   const pipeline = await api.createPipeline(slow);
   const accepted = await api.run(pipeline.id);
   await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -167,17 +169,17 @@ async function scenarioPauseResume(api: ApiClient, db: pg.Pool, checks: DemoChec
 
 async function scenarioRetry(api: ApiClient, db: pg.Pool, checks: DemoChecks): Promise<void> {
   checks.scenario('5. Retry with backoff: the target table renamed away during a run');
-  await warehouse.query('TRUNCATE analytics.film_dim');
+  await warehouse.query(`TRUNCATE ${DEMO_TABLE}`);
   const full = loadSeedPipeline('film_dim_full');
   const query = (full.source as { query: string }).query;
-  const pipeline = await api.createPipeline({ ...full, name: 'film_dim_retry', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.001 + 0 * length(q.title))) s` } });
+  const pipeline = await api.createPipeline(demoPipeline(full, { name: 'film_dim_retry', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.001 + 0 * length(q.title))) s` } }));
   const accepted = await api.run(pipeline.id);
   await new Promise((resolve) => setTimeout(resolve, 700));
-  await warehouse.query('ALTER TABLE analytics.film_dim RENAME TO film_dim_away');
-  console.log('   renamed analytics.film_dim away; batches now fail with TargetUnavailableError and are retried with growing, jittered delays');
+  await warehouse.query(`ALTER TABLE ${DEMO_TABLE} RENAME TO demo_film_dim_away`);
+  console.log(`   renamed ${DEMO_TABLE} away; batches now fail with TargetUnavailableError and are retried with growing, jittered delays`);
   await new Promise((resolve) => setTimeout(resolve, 4000));
   const during = await api.getRun(pipeline.id, accepted.run_id);
-  await warehouse.query('ALTER TABLE analytics.film_dim_away RENAME TO film_dim');
+  await warehouse.query('ALTER TABLE analytics.demo_film_dim_away RENAME TO demo_film_dim');
   console.log(`   renamed it back after 4 s (${during.retries} failed attempts so far)`);
   const done = await api.waitForRun(pipeline.id, accepted.run_id);
   const source = await sourceCount(db);

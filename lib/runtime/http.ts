@@ -2,9 +2,10 @@
  * The middy preset of every HTTP handler: API key check, JSON body parsing, one table mapping
  * errors to statuses, JSON responses. 5xx bodies never carry internal messages.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ConflictError, NotFoundError, UpstreamUnavailableError, ValidationError } from '../core/errors.ts';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ConflictError, ConnectionLostError, DependencyUnavailableError, NotFoundError, UpstreamUnavailableError, ValidationError } from '../core/errors.ts';
 import { MAX_BODY_BYTES, describeBytes } from '../core/limits.ts';
 import { config } from './config.ts';
 import { logger } from './logger-instance.ts';
@@ -32,21 +33,37 @@ export interface HttpResult {
   body?: unknown;
 }
 
-const statusOf: [new (...args: never[]) => Error, number, string][] = [
+/**
+ * The one table from errors to statuses. A fourth element is the fixed message of a 5xx whose
+ * own message may carry internals (hosts, SDK or driver text); without it the error's message is
+ * shown (4xx messages and the health check's verdict are written to be shown).
+ */
+const statusOf: [new (...args: never[]) => Error, number, string, string?][] = [
   [ValidationError, 400, 'validation_error'],
   [UnauthorizedError, 401, 'unauthorized'],
   [ForbiddenError, 403, 'forbidden'],
   [NotFoundError, 404, 'not_found'],
   [ConflictError, 409, 'conflict'],
   [PayloadTooLargeError, 413, 'payload_too_large'],
-  [UpstreamUnavailableError, 503, 'upstream_unavailable'],
+  [DependencyUnavailableError, 503, 'unavailable'],
+  [ConnectionLostError, 503, 'unavailable', 'the database is unavailable; try again later'],
+  [UpstreamUnavailableError, 503, 'upstream_unavailable', 'Step Functions is unavailable; try again later'],
 ];
 
-export function errorResponse(error: unknown): APIGatewayProxyResult {
-  const match = statusOf.find(([type]) => error instanceof type);
-  if (match) return json(match[1], { error: { code: match[2], message: (error as Error).message } });
-  logger.error('unhandled error in HTTP handler', { error });
-  return json(500, { error: { code: 'internal_error', message: 'internal error' } });
+/** What the log says about the request a 5xx answered. */
+export interface RequestInfo {
+  requestId?: string | undefined;
+  method?: string | undefined;
+  path?: string | undefined;
+}
+
+export function errorResponse(error: unknown, request: RequestInfo = {}): APIGatewayProxyResult {
+  const [, status, code, fixed] = statusOf.find(([type]) => error instanceof type) ?? [Error, 500, 'internal_error', 'internal error'];
+  const message = fixed ?? (error as Error).message;
+  if (status < 500) return json(status, { error: { code, message } });
+  // Every 5xx is logged once, here, with its request id and the whole cause chain.
+  logger.error('request failed', { status, code, request_id: request.requestId, method: request.method, path: request.path, error });
+  return json(status, { error: { code, message, ...(request.requestId ? { request_id: request.requestId } : {}) } });
 }
 
 function json(status: number, body: unknown): APIGatewayProxyResult {
@@ -59,13 +76,14 @@ export interface HttpHandlerOptions {
 }
 
 export function httpHandler(work: (request: HttpRequest) => Promise<HttpResult>, options: HttpHandlerOptions = {}) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>().handler(async (event) => {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>().handler(async (event, context) => {
     try {
       if (!options.public) checkApiKey(event);
       const result = await work({ body: parseBody(event), params: clean(event.pathParameters), query: clean(event.queryStringParameters) });
       return json(result.status, result.body);
     } catch (error) {
-      return errorResponse(error);
+      const requestId = (context as Partial<Context> | undefined)?.awsRequestId ?? event.requestContext?.requestId;
+      return errorResponse(error, { requestId, method: event.httpMethod, path: event.path });
     }
   });
 }
@@ -74,7 +92,16 @@ function checkApiKey(event: APIGatewayProxyEvent): void {
   if (!config.apiKey) return;
   const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'x-api-key')?.[1];
   if (header === undefined || header === '') throw new UnauthorizedError('this API needs the x-api-key header');
-  if (header !== config.apiKey) throw new ForbiddenError('the x-api-key header is not valid');
+  if (!sameSecret(header, config.apiKey)) throw new ForbiddenError('the x-api-key header is not valid');
+}
+
+/**
+ * Constant-time comparison: both sides are hashed first, so the buffers compared have equal
+ * length and neither the time taken nor an early length check tells anything about the key.
+ */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** Measured before anything is decoded or parsed: API Gateway lets up to 10 MB through. */

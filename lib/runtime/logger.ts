@@ -26,12 +26,20 @@ export function createJsonLogger(options: JsonLoggerOptions, bound: LogFields = 
   };
 }
 
-/** Errors do not survive JSON.stringify; keep their name and message (never a stack in info logs). */
+/** Errors do not survive JSON.stringify; keep their name, message, code and causes (never a stack in info logs). */
 function serialise(fields: LogFields | undefined): LogFields {
   if (!fields) return {};
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message } : value;
+    out[key] = value instanceof Error ? describeError(value) : value;
   }
+  return out;
+}
+
+function describeError(error: Error, depth = 0): LogFields {
+  const out: LogFields = { name: error.name, message: error.message };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  if (error.cause !== undefined && depth < 4) out.cause = error.cause instanceof Error ? describeError(error.cause, depth + 1) : JSON.stringify(error.cause);
   return out;
 }

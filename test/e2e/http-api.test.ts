@@ -2,7 +2,8 @@
  * The local stack started as `npm start` starts it (serverless-offline, the local Step Functions
  * endpoint, the real definition), driven through the HTTP API as a user would.
  */
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { readFile } from 'node:fs/promises';
+import { ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, PAGE_BUDGET_BYTES } from '../../lib/core/limits.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
@@ -15,11 +16,23 @@ import { FILM_DIM_QUERY, filmDimFull, filmDimIncremental, targetDiff } from '../
 
 const API_KEY = 'e2e-secret-key';
 
+/** Local addresses (ip:port, hex as the kernel lists them) of the listening TCP sockets on `port`. */
+async function listeners(port: number): Promise<string[]> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8').catch(() => '')));
+  return tables
+    .flatMap((table) => table.split('\n').slice(1))
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`))
+    .map((fields) => fields[1]!);
+}
+
 describe('HTTP API of the local stack', () => {
   let db: TestDatabase;
   let stack: LocalStack;
   let api: ApiClient;
   let sfn: SFNClient;
+  const apiOutput: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -31,6 +44,7 @@ describe('HTTP API of the local stack', () => {
       databaseUrl: db.url,
       apiKey: API_KEY,
       logger: silentLogger,
+      onApiOutput: (line) => apiOutput.push(line),
     });
     api = createApiClient(stack.apiUrl, API_KEY);
     sfn = new SFNClient({ region: 'us-east-1', endpoint: stack.sfnUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -162,6 +176,53 @@ describe('HTTP API of the local stack', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ status: 'SUCCEEDED', rows_read: 400, execution_arn: started.executionArn });
   });
+
+  it('shows a run whose execution was stopped from outside as FAILED with the stop error', async () => {
+    const slow = filmDimIncremental(20);
+    const query = `SELECT q.* FROM (${slow.source.query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.02 + 0 * length(q.title))) s`;
+    const pipeline = await api.createPipeline({ ...slow, name: 'e2e_stopped', source: { ...slow.source, query } });
+    const accepted = await api.run(pipeline.id);
+    await sfn.send(new StopExecutionCommand({ executionArn: accepted.execution_arn, error: 'Operator.Stopped', cause: 'stopped by the e2e test' }));
+    const read = await api.getPipeline(pipeline.id);
+    expect(read).toMatchObject({ status: 'FAILED', last_run: { id: accepted.run_id, status: 'FAILED', error: { name: 'Operator.Stopped' } } });
+    expect(read.last_run?.error?.message).toContain('stopped by the e2e test');
+  });
+
+  it("refuses Lambda invokes on the local Lambda port without the API key (401) or with a wrong one (403), and serves them with it", async () => {
+    const url = `${stack.lambdaUrl}/2015-03-31/functions/etl-local-failRun/invocations`;
+    const body = JSON.stringify({ state: { pipeline_id: '00000000-0000-4000-8000-000000000000', run_id: '00000000-0000-4000-8000-000000000000' }, execution_name: 'x', execution_arn: 'x' });
+    const anonymous = await fetch(url, { method: 'POST', body });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('x-amzn-errortype')).toBe('UnrecognizedClientException');
+    expect((await fetch(url, { method: 'POST', body, headers: { 'x-api-key': 'nope' } })).status).toBe(403);
+
+    // With the key: the Lambda Invoke API as the AWS SDK and CLI call it.
+    const health = await fetch(`${stack.lambdaUrl}/2015-03-31/functions/etl-local-health/invocations`, {
+      method: 'POST',
+      headers: { 'x-api-key': API_KEY },
+      body: JSON.stringify({ httpMethod: 'GET', path: '/health', headers: {} }),
+    });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ statusCode: 200, body: '{"status":"ok"}' });
+  });
+
+  it('listens on 127.0.0.1 only: the HTTP API, the Lambda port and the Step Functions endpoint', async () => {
+    const loopback = '0100007F'; // 127.0.0.1 as /proc/net/tcp writes it
+    for (const url of [stack.apiUrl, stack.lambdaUrl, stack.sfnUrl]) {
+      const port = Number(new URL(url).port);
+      expect(new URL(url).hostname).toBe('127.0.0.1');
+      expect(await listeners(port), url).toEqual([`${loopback}:${port.toString(16).toUpperCase().padStart(4, '0')}`]);
+    }
+  });
+
+  it("shows the API's own logs and its handlers' logs as JSON lines in the stack's stream", () => {
+    const lines = apiOutput.map((line) => JSON.parse(line) as { service?: string; message?: string; level?: string });
+    expect(lines.every((line) => typeof line.message === 'string' && typeof line.level === 'string')).toBe(true);
+    // A handler's own log line (POST /pipelines/{id}/run logs 'run requested') and serverless-offline's banner.
+    expect(lines).toContainEqual(expect.objectContaining({ service: 'etl', message: 'run requested' }));
+    expect(lines.some((line) => line.service === 'etl-api' && /listening on/i.test(line.message ?? ''))).toBe(true);
+  });
+
   describe('size limits and pages', () => {
     const post = (body: string) => fetch(`${stack.apiUrl}/pipelines`, { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body });
     const get = async (path: string) => {

@@ -12,6 +12,7 @@ import { migrateUp } from '../../lib/db/migrate.ts';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/local/embedded-postgres.ts';
 import { freePort } from '../../lib/local/processes.ts';
 import { seedCatalogue } from '../../seeds/catalogue.ts';
+import { applyWarehouseSchema } from '../../seeds/demo-schemas.ts';
 import { FILM_DIM_QUERY, filmDimFull, targetDiff } from '../support/film-dim.ts';
 import { sleep, startFaultHarness, type FaultHarness } from '../support/fault-harness.ts';
 
@@ -40,6 +41,7 @@ describe('a database restart in the middle of a run', () => {
     pool = new pg.Pool({ connectionString: server.urlFor('etl'), max: 4 });
     pool.on('error', () => undefined); // the restart ends idle connections too
     await seedCatalogue(pool, { films: FILMS });
+    await applyWarehouseSchema(pool);
     // Retries spaced so that MaxAttempts covers a few seconds of downtime, as the definition's
     // exponential backoff does in production (about 30 s over its six retries).
     harness = await startFaultHarness({ databaseUrl: server.urlFor('etl'), retryIntervalMs: 800 });

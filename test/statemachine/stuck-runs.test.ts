@@ -1,13 +1,16 @@
 /**
  * Stuck runs and concurrent requests on the real state machine definition. A run whose execution
- * died (stopped from outside, crashed, forgotten by the service) must not block its pipeline: the
- * next request takes it over, and the dead execution, should it wake up, can no longer write.
- * A live execution still answers 409, and concurrent requests start exactly one execution.
+ * died (stopped from outside, crashed, forgotten by the service) must not block its pipeline: it
+ * is reconciled to FAILED (reconcile-runs.ts) and the next request starts a new run from its
+ * cursor; the dead execution, should it wake up, can no longer write. A run that Step Functions
+ * cannot tell about is judged by its heartbeat and taken over. A live execution still answers 409,
+ * and concurrent requests start exactly one execution.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/core/errors.ts';
+import type { RunAccepted } from '../../lib/core/use-cases/request-runs.ts';
 import type { TestDatabase } from '../support/database.ts';
 import { useSeededHarness } from '../support/seeded-harness.ts';
 import { filmDimFull, targetDiff } from '../support/film-dim.ts';
@@ -37,11 +40,12 @@ describe('stuck runs and concurrent requests on the real state machine definitio
     locker.release();
   };
 
-  it('takes over a run whose execution was stopped from outside; the stopped execution can no longer write', async () => {
+  it('fails a run whose execution was stopped from outside; the next run carries on from its cursor; the stopped execution can no longer write', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
     let calls = 0;
     let zombie: Promise<unknown> | undefined;
     let locker: pg.PoolClient | undefined;
+    let second: RunAccepted | undefined;
     harness.intercept('runBatch', async (input, real) => {
       calls += 1;
       if (calls !== 3) return await real(input);
@@ -58,12 +62,12 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
       await harness.stopExecution(first.execution_arn);
       const stuck = await run(pipeline.id, first.run_id);
-      expect(stuck).toMatchObject({ status: 'RUNNING', batches: 2, execution_name: `${first.run_id}-e1` });
-      expect((await harness.engine.manage.get(pipeline.id)).status).toBe('RUNNING');
+      expect(stuck).toMatchObject({ status: 'FAILED', batches: 2, execution_name: `${first.run_id}-e1`, error: { name: 'Operator.Stopped' } });
+      expect((await harness.engine.manage.get(pipeline.id)).status).toBe('FAILED');
 
-      const second = await harness.engine.runs.requestRun(pipeline.id);
-      expect(second).toMatchObject({ run_id: first.run_id, resumed: true, taken_over: true, status: 'RUN_REQUESTED' });
-      expect(second.execution_arn).not.toBe(first.execution_arn);
+      second = await harness.engine.runs.requestRun(pipeline.id);
+      expect(second).toMatchObject({ resumed: false, taken_over: false, status: 'RUN_REQUESTED' });
+      expect(second.run_id).not.toBe(first.run_id);
 
       // Every write path of the stopped execution is refused from now on.
       const old = { name: stuck.execution_name!, arn: first.execution_arn };
@@ -84,13 +88,14 @@ describe('stuck runs and concurrent requests on the real state machine definitio
     // Released, the stopped execution's batch reaches its commit and is rolled back with it.
     await expect(zombie).rejects.toMatchObject({ name: 'RunStateError', message: expect.stringContaining('not committed') as unknown });
 
-    const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
-    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, rows_written: FILMS, batches: FILMS / 25, executions: 2, error: null });
-    expect((await harness.executionsOf(first.run_id)).map((e) => e.status).sort()).toEqual(['ABORTED', 'SUCCEEDED']);
+    const done = await harness.waitForRun(pipeline.id, second.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', resumed_from: first.run_id, rows_read: FILMS - 50, batches: FILMS / 25 - 2, executions: 1, error: null });
+    expect(await run(pipeline.id, first.run_id)).toMatchObject({ status: 'FAILED', rows_read: 50 });
+    expect((await harness.executionsOf(first.run_id)).map((e) => e.status)).toEqual(['ABORTED']);
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
-  it('resumes a paused run whose resuming execution was stopped before it claimed the run', async () => {
+  it('fails a paused run whose resuming execution was stopped before it claimed it; the next run carries on from its cursor', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
     harness.delayBatches(10);
     const first = await harness.engine.runs.requestRun(pipeline.id);
@@ -112,22 +117,23 @@ describe('stuck runs and concurrent requests on the real state machine definitio
     const second = await harness.engine.runs.requestRun(pipeline.id);
     expect(second).toMatchObject({ run_id: first.run_id, resumed: true, taken_over: false });
     await harness.stopExecution(second.execution_arn);
-    expect(await run(pipeline.id, first.run_id)).toMatchObject({ status: 'PAUSED' });
-    expect((await harness.engine.manage.get(pipeline.id)).status).toBe('RUN_REQUESTED');
+    const paused = await run(pipeline.id, first.run_id);
+    expect(paused).toMatchObject({ status: 'FAILED', error: { name: 'Operator.Stopped' } });
+    expect((await harness.engine.manage.get(pipeline.id)).status).toBe('FAILED');
 
     const third = await harness.engine.runs.requestRun(pipeline.id);
-    expect(third).toMatchObject({ run_id: first.run_id, resumed: true, taken_over: true });
+    expect(third).toMatchObject({ resumed: false, taken_over: false });
     release();
     await harness.until(async () => zombie !== undefined, 'the stopped StartRun to go on');
     await expect(zombie).rejects.toMatchObject({ name: 'RunStateError' });
 
-    const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
-    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, batches: FILMS / 25, executions: 2 });
-    expect((await harness.engine.runs.listRuns(pipeline.id)).runs).toHaveLength(1);
+    const done = await harness.waitForRun(pipeline.id, third.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', resumed_from: first.run_id, rows_read: FILMS - paused.rows_read, executions: 1 });
+    expect((await harness.engine.runs.listRuns(pipeline.id)).runs).toHaveLength(2);
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
-  it('an execution started from outside without run_id is refused while the run lives, and takes it over once stale', async () => {
+  it('an execution started from outside without run_id is refused while the run lives, and starts a new run once it is stopped', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
     harness.delayBatches(10);
     const first = await harness.engine.runs.requestRun(pipeline.id);
@@ -141,8 +147,10 @@ describe('stuck runs and concurrent requests on the real state machine definitio
 
     await harness.stopExecution(first.execution_arn);
     const adopted = await startOutside(`outside-2-${pipeline.id}`);
-    const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    const newRun = await harness.until(async () => (await harness.engine.runs.listRuns(pipeline.id)).runs.find((r) => r.execution_arn === adopted), 'the outside execution to start a run');
+    const done = await harness.waitForRun(pipeline.id, newRun.id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
     expect(done).toMatchObject({ status: 'SUCCEEDED', execution_arn: adopted, rows_read: FILMS, batches: FILMS / 25 });
+    expect(await run(pipeline.id, first.run_id)).toMatchObject({ status: 'FAILED', error: { name: 'Operator.Stopped' } });
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
@@ -160,7 +168,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
-  it('takes over at once a run whose execution Step Functions does not know (a restarted local endpoint)', async () => {
+  it('fails at once a run whose started execution Step Functions does not know (a restarted local endpoint); the next run starts', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(50));
     const { run: orphan } = await harness.engine.store.requestRun(pipeline.id);
     const ghost = `${orphan.id}-e1`;
@@ -171,9 +179,10 @@ describe('stuck runs and concurrent requests on the real state machine definitio
       `${harness.stateMachineArn.replace(':stateMachine:', ':execution:')}:${ghost}`,
     ]);
     const accepted = await harness.engine.runs.requestRun(pipeline.id);
-    expect(accepted).toMatchObject({ run_id: orphan.id, taken_over: true });
-    expect(accepted.execution_arn.endsWith(`:${ghost}`)).toBe(false);
-    const done = await harness.waitForRun(pipeline.id, orphan.id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(accepted).toMatchObject({ taken_over: false });
+    expect(accepted.run_id).not.toBe(orphan.id);
+    expect(await run(pipeline.id, orphan.id)).toMatchObject({ status: 'FAILED', error: { name: 'ExecutionNotFound' } });
+    const done = await harness.waitForRun(pipeline.id, accepted.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
     expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS });
   });
 
@@ -195,7 +204,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
-  it('lets exactly one of 20 concurrent requests take over a stale run, and one of 20 resume a paused one', async () => {
+  it('lets exactly one of 20 concurrent requests replace a stopped run, and one of 20 resume a paused one', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
     harness.delayBatches(5);
     const first = await harness.engine.runs.requestRun(pipeline.id);
@@ -209,19 +218,23 @@ describe('stuck runs and concurrent requests on the real state machine definitio
       expect(winners).toHaveLength(1);
       return winners[0]!;
     };
-    const takeover = await race();
-    expect(takeover).toMatchObject({ run_id: first.run_id, taken_over: true });
-    expect(await harness.executionsOf(first.run_id)).toHaveLength(2);
+    const replacement = await race();
+    expect(replacement).toMatchObject({ resumed: false, taken_over: false });
+    expect(replacement.run_id).not.toBe(first.run_id);
+    expect(await harness.executionsOf(first.run_id)).toHaveLength(1);
+    expect(await harness.executionsOf(replacement.run_id)).toHaveLength(1);
+    const stopped = await run(pipeline.id, first.run_id);
+    expect(stopped.status).toBe('FAILED');
 
-    await harness.until(async () => (await run(pipeline.id, first.run_id)).batches >= 3, 'three committed batches');
+    await harness.until(async () => (await run(pipeline.id, replacement.run_id)).batches >= 2, 'two committed batches');
     await harness.engine.runs.requestPause(pipeline.id);
-    await harness.waitForRun(pipeline.id, first.run_id, ['PAUSED']);
+    await harness.waitForRun(pipeline.id, replacement.run_id, ['PAUSED']);
     const resume = await race();
-    expect(resume).toMatchObject({ run_id: first.run_id, resumed: true, taken_over: false });
-    expect(await harness.executionsOf(first.run_id)).toHaveLength(3);
+    expect(resume).toMatchObject({ run_id: replacement.run_id, resumed: true, taken_over: false });
+    expect(await harness.executionsOf(replacement.run_id)).toHaveLength(2);
 
-    const done = await harness.waitForRun(pipeline.id, first.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
-    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS, batches: FILMS / 25 });
+    const done = await harness.waitForRun(pipeline.id, replacement.run_id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', rows_read: FILMS - stopped.rows_read });
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 });

@@ -42,6 +42,11 @@ export interface RunHarnessOptions {
   runBatchTimeoutSeconds?: number;
   /** Named connections besides `default` (the test database), by lower-case name (ETL_CONNECTION_<NAME>). */
   connections?: Record<string, string>;
+  /**
+   * Reconcile a run as soon as its execution ends FAILED, TIMED_OUT or ABORTED, as the cloud's
+   * EventBridge rule and `npm start` do. Off by default: tests then see reconciliation on read.
+   */
+  reconcileOnExecutionEnd?: boolean;
 }
 
 export interface RunHarness {
@@ -106,6 +111,9 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
     port: 0,
     stateMachines: [{ name: 'etl-test-run-pipeline', definition, taskHandlers }],
     retryIntervalOverrides: Object.fromEntries(['StartRun', 'RunBatch', 'CompleteRun', 'PauseRun', 'FailRun', 'ContinueAsNew'].map((state) => [state, interval])),
+    onExecutionEnded: (change) => {
+      if (options.reconcileOnExecutionEnd && change.status !== 'SUCCEEDED') void bound.engine?.reconcile.executionChanged(change).catch(() => undefined);
+    },
   });
   const stateMachineArn = endpoint.stateMachineArn('etl-test-run-pipeline');
   const engine = (bound.engine = createEngine(config, {

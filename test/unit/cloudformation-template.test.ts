@@ -80,7 +80,12 @@ const environmentOf = (key: string) => ((lambda(key).Environment as { Variables:
 
 const taskStates = () => Object.entries(asl.States).filter(([, state]) => state.Type === 'Task');
 const taskFunctionKey = (state: Record<string, Json>) => (state.Resource as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-const httpFunctionKeys = () => functionKeys().filter((key) => !taskStates().some(([, state]) => taskFunctionKey(state) === key));
+/** Functions triggered by EventBridge rather than by API Gateway or the state machine. */
+const EVENT_FUNCTION_KEYS = ['reconcileExecution'];
+/** The HTTP functions that reconcile a pipeline's active run with its execution before answering. */
+const RECONCILING_HTTP_KEYS = ['getPipeline', 'listPipelines', 'pausePipeline', 'listRuns', 'getRun'];
+const httpFunctionKeys = () =>
+  functionKeys().filter((key) => !EVENT_FUNCTION_KEYS.includes(key) && !taskStates().some(([, state]) => taskFunctionKey(state) === key));
 
 /** Every statement of a role, both branches of a conditional one (NoValue dropped). */
 function roleStatements(roleLogicalId: string): Statement[] {
@@ -200,8 +205,12 @@ describe('the packaged dev stage', () => {
     expect(stepFunctionsGrants('continueAsNew').sort()).toEqual(startAndDescribe);
     // StartRun starts nothing; adopting a run from a console/CLI execution describes the active one.
     expect(stepFunctionsGrants('startRun')).toEqual([['states:DescribeExecution', EXECUTIONS_ARN]]);
-    const others = functionKeys().filter((key) => !['runPipeline', 'continueAsNew', 'startRun'].includes(key));
-    expect(others).toHaveLength(17);
+    // Reads and pause requests reconcile the active run: they describe its execution, nothing more.
+    for (const key of RECONCILING_HTTP_KEYS) expect(stepFunctionsGrants(key), key).toEqual([['states:DescribeExecution', EXECUTIONS_ARN]]);
+    // The reconcile function is given the execution's status, error and cause by the event.
+    const others = functionKeys().filter((key) => !['runPipeline', 'continueAsNew', 'startRun', ...RECONCILING_HTTP_KEYS].includes(key));
+    expect(others).toHaveLength(13);
+    expect(others).toContain('reconcileExecution');
     for (const key of others) expect(stepFunctionsGrants(key), key).toEqual([]);
   });
 
@@ -255,6 +264,27 @@ describe('the packaged dev stage', () => {
         },
       ]);
     }
+  });
+
+  it("sends this state machine's executions that end FAILED, TIMED_OUT or ABORTED to the reconcile function, which only that rule may invoke", () => {
+    const rules = resourcesOfType('AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [{ Ref: 'RunPipelineStateMachine' }], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+    });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [functionLogicalId('reconcileExecution'), 'Arn'] } })]);
+    const permissions = resourcesOfType('AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes(functionLogicalId('reconcileExecution')));
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]![1].Properties.Principal).toBe('events.amazonaws.com');
+    expect(JSON.stringify(permissions[0]![1].Properties.SourceArn)).toContain(rule.Properties.Name as string);
+    expect(ruleId).toMatch(/reconcileExecution/);
+    // Its role: its log group and the database URL parameter; no other service.
+    const actions = functionStatements('reconcileExecution').flatMap(actionsOf);
+    expect(actions.filter((action) => !action.startsWith('logs:') && !action.startsWith('ec2:') && action !== 'kms:Decrypt').sort()).toEqual(['ssm:GetParameter']);
+    expect(lambda('reconcileExecution').Timeout as number).toBeLessThanOrEqual(60);
   });
 
   it('never grants a wildcard action, nor a Step Functions, SSM or KMS action on every resource', () => {

@@ -13,9 +13,10 @@ const tasks = Object.values(asl.States).filter((state) => state.Type === 'Task')
 const functionKeyOf = (state: Record<string, unknown>) => (state.Resource as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 
 describe('local step functions read from serverless.yml', () => {
-  it('gives every Task of the definition its functions/steps handler and a timeout below the Task timeout', async () => {
+  it('gives every Task of the definition its functions/steps handler and a timeout below the Task timeout, and loads the reconcile function', async () => {
     const functions = await loadStepFunctions({ repoRoot, stage: 'local' });
-    expect(functions.map((fn) => fn.key).sort()).toEqual(tasks.map(functionKeyOf).sort());
+    expect(functions.map((fn) => fn.key).sort()).toEqual([...tasks.map(functionKeyOf), 'reconcileExecution'].sort());
+    expect(functions.find((fn) => fn.key === 'reconcileExecution')).toMatchObject({ module: path.join(repoRoot, 'functions/events/reconcile-execution.ts'), exportName: 'handler' });
     for (const state of tasks) {
       const fn = functions.find((f) => f.key === functionKeyOf(state))!;
       expect(path.relative(repoRoot, fn.module)).toMatch(/^functions\/steps\/[a-z-]+\.ts$/);

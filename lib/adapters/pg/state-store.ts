@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { ConflictError, NotFoundError, RunStateError } from '../../core/errors.ts';
-import type { Pipeline, PipelineDefinition, PipelineStatus, TaskDefinition } from '../../core/pipeline.ts';
+import type { Pipeline, PipelineDefinition, PipelineStatus, RunStatus, TaskDefinition } from '../../core/pipeline.ts';
 import type { PageRequest } from '../../core/paging.ts';
 import type { ActiveRun, BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, PipelineWithLastRun, RunRequestOptions, RunRequestResult, StateStore, TransactionHandle } from '../../core/ports.ts';
 import { checkout } from './checkout.ts';
@@ -111,15 +111,20 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     runStatus: 'SUCCEEDED' | 'PAUSED' | 'FAILED',
     pipelineStatus: PipelineStatus,
     error?: { name: string; message: string },
+    /** Reconciliation: only while the pipeline is active and the run still has this status. */
+    unchanged?: { runStatus: RunStatus },
   ) {
     return await tx(async (client) => {
       // Pipeline row first, then the run: the order of requestRun and claimRun, so that a run
       // finishing while a request takes it over or claims it cannot deadlock with it.
       const { rows: parent } = await q<{ pipeline_id: string }>('SELECT pipeline_id FROM etl.pipeline_runs WHERE id = $1', [runId], client);
       if (!parent[0]) throw new RunStateError(`run ${runId} does not exist`);
-      await q('SELECT 1 FROM etl.pipelines WHERE id = $1 FOR UPDATE', [parent[0].pipeline_id], client);
+      const { rows: locked } = await q<{ status: PipelineStatus }>('SELECT status FROM etl.pipelines WHERE id = $1 FOR UPDATE', [parent[0].pipeline_id], client);
       const owned = await lockRun(client, runId);
       if (owned.execution_name !== executionName) throw new RunStateError(`run ${runId} belongs to execution ${owned.execution_name ?? '(none)'}`);
+      if (unchanged && (owned.status !== unchanged.runStatus || !ACTIVE_PIPELINE.includes(locked[0]!.status))) {
+        throw new RunStateError(`run ${runId} moved on (run ${owned.status}, pipeline ${locked[0]!.status}) since it was read`);
+      }
       const { rows } = await q<RunRow>(
         `UPDATE etl.pipeline_runs SET status = $2, heartbeat_at = now(),
            finished_at = CASE WHEN $2 = 'PAUSED' THEN NULL ELSE now() END,
@@ -408,6 +413,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     completeRun: (runId, executionName) => finish(runId, executionName, 'SUCCEEDED', 'SUCCEEDED'),
     pauseRun: (runId, executionName) => finish(runId, executionName, 'PAUSED', 'PAUSED'),
     failRun: (runId, executionName, error) => finish(runId, executionName, 'FAILED', 'FAILED', error),
+    failUnchangedRun: (runId, executionName, runStatus, error) => finish(runId, executionName, 'FAILED', 'FAILED', error, { runStatus }),
 
     async listRuns(pipelineId, page) {
       if (!UUID.test(pipelineId)) throw new NotFoundError(`pipeline ${pipelineId} not found`);

@@ -19,7 +19,7 @@ export interface SearchClientConfig {
   requestTimeoutMs?: number | undefined;
   /**
    * Transport-level retries of a failed request. Default 0: the state machine's Retry on RunBatch
-   * owns retrying whole failures with backoff (STYLE.md: no second retry loop in a step); the
+   * owns retrying whole failures with backoff (the state machine owns the retry policy: no second retry loop in a step); the
    * clients' own retries would fire at once, without backoff.
    */
   maxRetries?: number | undefined;

@@ -19,8 +19,14 @@ export function createSfnExecutionStarter(options: SfnExecutionStarterOptions): 
       ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
     maxAttempts: 3,
+    // Three attempts must end well inside the HTTP function's 25 s: a request that times out in
+    // the SDK is answered (and its run failed) by our code, not cut off by the Lambda timeout.
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
   });
+  const executionArnOf = (name: string) => `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   return {
+    executionArn: executionArnOf,
+
     async start(name: string, input: ExecutionInput) {
       try {
         const result = await client.send(new StartExecutionCommand({ stateMachineArn: options.stateMachineArn, name, input: JSON.stringify(input) }));
@@ -28,7 +34,7 @@ export function createSfnExecutionStarter(options: SfnExecutionStarterOptions): 
       } catch (error) {
         // Starting the same name twice (a retried step) is fine when the first start took.
         if (error instanceof ExecutionAlreadyExists) {
-          const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+          const executionArn = executionArnOf(name);
           const existing = await client.send(new DescribeExecutionCommand({ executionArn }));
           if (existing.input && JSON.stringify(JSON.parse(existing.input)) === JSON.stringify(input)) return { executionArn };
         }
@@ -39,7 +45,7 @@ export function createSfnExecutionStarter(options: SfnExecutionStarterOptions): 
     async describe(executionArn: string) {
       try {
         const result = await client.send(new DescribeExecutionCommand({ executionArn }));
-        return { status: (result.status ?? 'RUNNING') as ExecutionStatus };
+        return { status: (result.status ?? 'RUNNING') as ExecutionStatus, error: result.error ?? null, cause: result.cause ?? null };
       } catch (error) {
         // An execution Step Functions no longer knows (expired, or a restarted local endpoint) runs nothing.
         if (error instanceof ExecutionDoesNotExist) return { status: 'NOT_FOUND' as const };

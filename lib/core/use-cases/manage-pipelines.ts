@@ -12,6 +12,7 @@ import { fitPage, parsePageRequest } from '../paging.ts';
 import type { ConnectionDirectory, ConnectionInfo, PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
 import { firstRun, parseSchedule } from '../schedule.ts';
 import type { Clock, PipelineScheduler, ScheduleStore } from '../schedule-ports.ts';
+import type { ReconcileRuns } from './reconcile-runs.ts';
 import type { DefinitionChecks } from './check-definition.ts';
 
 export interface ManagePipelinesDeps {
@@ -19,6 +20,8 @@ export interface ManagePipelinesDeps {
   transforms: Pick<TransformCompiler, 'validate'>;
   connections: ConnectionDirectory;
   checks: DefinitionChecks;
+  /** Reads reconcile active runs with Step Functions first (reconcile-runs.ts); absent: reads as stored. */
+  reconcile?: Pick<ReconcileRuns, 'pipeline' | 'pipelines'>;
   schedules: ScheduleStore;
   /** EventBridge Scheduler in the cloud; null where the local stack's scheduler reads next_run_at. */
   scheduler: PipelineScheduler | null;
@@ -32,13 +35,16 @@ const UNDELETABLE = ['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED', 'PAUSED'];
 /** A created or changed pipeline, with what could not be checked or looks risky. */
 export type CheckedPipeline = Pipeline & { warnings: string[] };
 
-export function createManagePipelines({ store, transforms, connections, checks, schedules, scheduler, clock, logger }: ManagePipelinesDeps) {
+export function createManagePipelines({ store, transforms, connections, checks, reconcile, schedules, scheduler, clock, logger }: ManagePipelinesDeps) {
   const validate = (definition: PipelineDefinition) => {
     checkConnections(definition, connections.names());
     transforms.validate(definition);
   };
 
   async function get(id: string): Promise<PipelineWithLastRun> {
+    await reconcile?.pipeline(id).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
     const pipeline = await store.getPipeline(id);
     if (!pipeline) throw new NotFoundError(`pipeline ${id} not found`);
     return pipeline;
@@ -46,7 +52,9 @@ export function createManagePipelines({ store, transforms, connections, checks, 
 
   /** The pipeline as create and PATCH answer it: with its schedule, without last_run. */
   async function current(id: string, warnings: string[]): Promise<CheckedPipeline> {
-    const { last_run: _lastRun, ...pipeline } = await get(id);
+    const stored = await store.getPipeline(id);
+    if (!stored) throw new NotFoundError(`pipeline ${id} not found`);
+    const { last_run: _lastRun, ...pipeline } = stored;
     return { ...pipeline, warnings };
   }
 
@@ -78,9 +86,13 @@ export function createManagePipelines({ store, transforms, connections, checks, 
       return await current(created.id, warnings);
     },
     /** One page of pipelines in name order: `limit` and `after` from the query string (paging.ts). */
+    /** Active pipelines on the page are reconciled with their executions first (reconcile-runs.ts). */
     async list(query: Readonly<Record<string, string | undefined>> = {}): Promise<{ pipelines: Pipeline[]; next: string | null }> {
       const page = parsePageRequest('pipelines', query);
-      const { items, next } = fitPage('pipelines', await store.listPipelines({ ...page, limit: page.limit + 1 }), page.limit, (p) => p.name);
+      const load = () => store.listPipelines({ ...page, limit: page.limit + 1 });
+      let rows = await load();
+      if (reconcile && (await reconcile.pipelines(rows))) rows = await load();
+      const { items, next } = fitPage('pipelines', rows, page.limit, (p) => p.name);
       return { pipelines: items, next };
     },
     get,

@@ -6,6 +6,7 @@ import { NotFoundError, UpstreamUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { fitPage, parsePageRequest } from '../paging.ts';
 import type { CheckpointRecord, ExecutionStarter, RunRecord, StateStore } from '../ports.ts';
+import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
 import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
 
 export interface RequestRunsDeps {
@@ -14,6 +15,8 @@ export interface RequestRunsDeps {
   logger: Logger;
   /** See stale-runs.ts; default 900. */
   staleRunSeconds?: number;
+  /** Shared with the pipeline reads (engine.ts); built from store and executions when absent. */
+  reconcile?: ReconcileRuns;
 }
 
 export interface RunAccepted {
@@ -38,8 +41,12 @@ export function requestedExecutionName(run: RunRecord, takenOver: boolean): stri
   return takenOver ? `${name}-t${Math.random().toString(36).slice(2, 8)}` : name;
 }
 
-export function createRequestRuns({ store, executions, logger, staleRunSeconds = DEFAULT_STALE_RUN_SECONDS }: RequestRunsDeps) {
+export function createRequestRuns({ store, executions, logger, staleRunSeconds = DEFAULT_STALE_RUN_SECONDS, reconcile = createReconcileRuns({ store, executions, logger }) }: RequestRunsDeps) {
   const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds });
+  /** Reads see the run as Step Functions does: a run whose execution ended is FAILED first. */
+  const reconciled = async (pipelineId: string) => {
+    await reconcile.pipeline(pipelineId);
+  };
   return {
     /**
      * Moves the pipeline to RUN_REQUESTED atomically and starts the execution. When a run is active,
@@ -50,6 +57,7 @@ export function createRequestRuns({ store, executions, logger, staleRunSeconds =
      * answers ConflictError instead of resuming.
      */
     async requestRun(pipelineId: string, options: { resume?: boolean } = {}): Promise<RunAccepted> {
+      await reconciled(pipelineId);
       const takeOver = await staleRuns.check(pipelineId);
       const { run, resumed, takenOver = false } = await store.requestRun(pipelineId, {
         ...(takeOver ? { takeOver } : {}),
@@ -73,6 +81,7 @@ export function createRequestRuns({ store, executions, logger, staleRunSeconds =
 
     /** Asks a running pipeline to pause at the next batch boundary (ConflictError when not running). */
     async requestPause(pipelineId: string): Promise<{ status: string }> {
+      await reconciled(pipelineId);
       const status = await store.requestPause(pipelineId);
       logger.info('pause requested', { pipeline_id: pipelineId });
       return { status };
@@ -81,11 +90,15 @@ export function createRequestRuns({ store, executions, logger, staleRunSeconds =
     /** One page of the pipeline's runs, newest first: `limit` and `after` from the query string (paging.ts). */
     async listRuns(pipelineId: string, query: Readonly<Record<string, string | undefined>> = {}): Promise<{ runs: RunRecord[]; next: string | null }> {
       const page = parsePageRequest('runs', query);
+      await reconciled(pipelineId);
       const { items, next } = fitPage('runs', await store.listRuns(pipelineId, { ...page, limit: page.limit + 1 }), page.limit, (run) => run.id);
       return { runs: items, next };
     },
 
     async getRun(pipelineId: string, runId: string): Promise<RunRecord> {
+      await reconciled(pipelineId).catch((error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      });
       const run = await store.getRun(pipelineId, runId);
       if (!run) throw new NotFoundError(`run ${runId} of pipeline ${pipelineId} not found`);
       return run;

@@ -10,6 +10,7 @@ import { assertTargetKeys } from '../target-keys.ts';
 import type { Logger } from '../logger.ts';
 import type { ExecutionStarter, Sink, SinkFactory, SourceReader, SourceReaders, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
 import { executionNameFor } from './request-runs.ts';
+import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
 import { BUSY_STATUSES, type ScheduleTicks } from './schedule-ticks.ts';
 import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
 
@@ -40,6 +41,8 @@ export interface RunStepsDeps {
   batchesPerExecution: number;
   /** See stale-runs.ts; default 900. */
   staleRunSeconds?: number;
+  /** See reconcile-runs.ts; built from store and executions when absent. */
+  reconcile?: ReconcileRuns;
   /** Records the outcome of executions started by a schedule (input with `scheduled_at`). */
   ticks?: Pick<ScheduleTicks, 'recordExecutionTick'>;
 }
@@ -49,6 +52,7 @@ export function createRunSteps(deps: RunStepsDeps) {
   const readerFor = (pipeline: Pipeline): SourceReader => readers.forConnection(pipeline.source.connection ?? DEFAULT_CONNECTION);
   const sinkFor = (pipeline: Pipeline, runId: string): Sink =>
     sinks.forTarget(pipeline.target, { runId, mode: pipeline.mode, ownRunIds: () => store.runIds(pipeline.id) });
+  const reconcile = deps.reconcile ?? createReconcileRuns({ store, executions, logger });
   const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds: deps.staleRunSeconds ?? DEFAULT_STALE_RUN_SECONDS });
 
   const loop = (input: StepInput): LoopState => {
@@ -68,6 +72,8 @@ export function createRunSteps(deps: RunStepsDeps) {
     try {
       const active = await store.activeRun(pipelineId);
       if (active?.run && active.run.execution_name === executionName) return { runId: active.run.id, takeOver: null };
+      // Like a run request: a run whose execution ended is FAILED first, and this execution starts a new one.
+      if (active?.run) await reconcile.pipeline(pipelineId);
       return { runId: null, takeOver: await staleRuns.check(pipelineId) };
     } catch (error) {
       // Domain errors never reach the state machine: for it, the run cannot start.

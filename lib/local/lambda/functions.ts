@@ -22,9 +22,10 @@ export interface StepFunctionsOptions {
   timeoutOverrides?: Readonly<Record<string, number>>;
 }
 
-const STEP_HANDLERS = 'functions/steps/';
+/** The state machine's tasks, and the functions EventBridge triggers (the reconcile function). */
+const LOCAL_HANDLERS = ['functions/steps/', 'functions/events/'];
 
-/** Every function whose handler lives under functions/steps/ (the state machine's tasks). */
+/** Every function whose handler lives under functions/steps/ or functions/events/. */
 export async function loadStepFunctions(options: StepFunctionsOptions): Promise<LocalFunction[]> {
   const file = path.join(options.repoRoot, 'serverless.yml');
   const doc = parse(await readFile(file, 'utf8')) as ServerlessFile;
@@ -32,14 +33,15 @@ export async function loadStepFunctions(options: StepFunctionsOptions): Promise<
   const defaultTimeout = doc.provider?.timeout;
   const found: LocalFunction[] = [];
   for (const [key, fn] of Object.entries(doc.functions ?? {})) {
-    if (typeof fn.handler !== 'string' || !fn.handler.startsWith(STEP_HANDLERS)) continue;
-    const dot = fn.handler.lastIndexOf('.');
-    const module = path.join(options.repoRoot, `${fn.handler.slice(0, dot)}.ts`);
+    const handler = fn.handler;
+    if (typeof handler !== 'string' || !LOCAL_HANDLERS.some((prefix) => handler.startsWith(prefix))) continue;
+    const dot = handler.lastIndexOf('.');
+    const module = path.join(options.repoRoot, `${handler.slice(0, dot)}.ts`);
     if (!existsSync(module)) throw new Error(`${file}: functions.${key}.handler: ${module} does not exist`);
     const declared = fn.timeout ?? defaultTimeout;
     const timeoutSeconds = options.timeoutOverrides?.[key] ?? declared;
     if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0)) throw new Error(`${file}: functions.${key}.timeout must be a number of seconds, got ${JSON.stringify(declared)}`);
-    found.push({ key, name: `${doc.service}-${options.stage}-${key}`, module, exportName: fn.handler.slice(dot + 1), timeoutSeconds });
+    found.push({ key, name: `${doc.service}-${options.stage}-${key}`, module, exportName: handler.slice(dot + 1), timeoutSeconds });
   }
   return found;
 }

@@ -12,7 +12,7 @@ import { HistoryBuilder } from './history.ts';
 import type { EngineEvent, ExecutionOutcome } from './history.ts';
 import type { MachineRuntime } from './machines.ts';
 import { TaskCallLog, buildLocalHandlers } from './task-handlers.ts';
-import type { EndpointLog, ExecutionStatus } from './types.ts';
+import type { EndpointLog, ExecutionStatus, ExecutionStatusChangeDetail } from './types.ts';
 
 type Overrides = NonNullable<RunOptions['overrides']>;
 type Run = ReturnType<MachineRuntime['engine']['run']>;
@@ -49,6 +49,7 @@ export interface RegistryOptions {
   log: EndpointLog;
   maxHistoryEvents: number;
   maxRetainedExecutions: number;
+  onExecutionEnded?: ((change: ExecutionStatusChangeDetail) => void) | undefined;
 }
 
 /** Input equality for idempotent StartExecution: same JSON value, whatever the key order. */
@@ -215,6 +216,21 @@ export class ExecutionRegistry {
     rec.history.finish(outcome, now);
     const { status, error, cause } = rec;
     this.o.log({ event: 'execution.finished', executionArn: rec.arn, stateMachine: rec.machine.name, status, error, cause, durationMs: now - rec.startMs });
+    try {
+      this.o.onExecutionEnded?.({
+        executionArn: rec.arn,
+        stateMachineArn: rec.machine.arn,
+        name: rec.name,
+        status,
+        startDate: rec.startMs,
+        stopDate: rec.stopMs ?? now,
+        input: rec.input,
+        error: error ?? null,
+        cause: cause ?? null,
+      });
+    } catch (err) {
+      this.o.log({ event: 'execution.listener_error', executionArn: rec.arn, message: String(err) });
+    }
     this.finished.push(rec.arn);
     while (this.finished.length > this.o.maxRetainedExecutions) {
       const oldest = this.finished.shift();

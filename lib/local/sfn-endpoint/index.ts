@@ -10,7 +10,7 @@ import type { MachineRuntime } from './machines.ts';
 import { close, createSfnServer, listen } from './server.ts';
 import type { EndpointLog, LocalSfnEndpoint, LocalSfnEndpointOptions } from './types.ts';
 
-export type { HistoryEvent, LocalSfnEndpoint, LocalSfnEndpointOptions, LocalStateMachine, TaskContext, TaskHandler } from './types.ts';
+export type { ExecutionStatusChangeDetail, HistoryEvent, LocalSfnEndpoint, LocalSfnEndpointOptions, LocalStateMachine, TaskContext, TaskHandler } from './types.ts';
 export { loadDefinitionFile } from './definition.ts';
 
 export async function startLocalSfnEndpoint(o: LocalSfnEndpointOptions): Promise<LocalSfnEndpoint> {
@@ -40,6 +40,7 @@ export async function startLocalSfnEndpoint(o: LocalSfnEndpointOptions): Promise
     log,
     maxHistoryEvents: o.maxHistoryEvents ?? 25_000,
     maxRetainedExecutions: o.maxRetainedExecutions ?? 1000,
+    onExecutionEnded: o.onExecutionEnded,
   });
   let closing = false;
   const actions = createActions({ scope, registry, machines, closing: () => closing });

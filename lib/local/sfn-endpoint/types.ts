@@ -42,6 +42,24 @@ export interface LocalSfnEndpointOptions {
   maxHistoryEvents?: number;
   /** Finished executions kept in memory (oldest are forgotten first). Default 1000. */
   maxRetainedExecutions?: number;
+  /**
+   * Called when an execution ends, with the detail of the "Step Functions Execution Status
+   * Change" event that EventBridge sends in the cloud. A throwing listener is ignored.
+   */
+  onExecutionEnded?: (change: ExecutionStatusChangeDetail) => void;
+}
+
+/** The fields of the EventBridge "Step Functions Execution Status Change" detail the endpoint emits. */
+export interface ExecutionStatusChangeDetail {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: number;
+  stopDate: number;
+  input: string;
+  error: string | null;
+  cause: string | null;
 }
 
 export interface LocalSfnEndpoint {

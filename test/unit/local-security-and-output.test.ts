@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { apiLogLine } from '../../lib/local/api-output.ts';
+import { maskPassword } from '../../lib/local/local-config.ts';
+import { sameSecret } from '../../lib/runtime/http.ts';
+import { DEMO_TABLE, demoPipeline } from '../../lib/local/demo-namespace.ts';
+import { loadSeedPipeline } from '../../seeds/pipelines/index.ts';
+
+describe('the API key comparison', () => {
+  it('accepts the same key and refuses any other, whatever its length', () => {
+    expect(sameSecret('s3cret-key', 's3cret-key')).toBe(true);
+    expect(sameSecret('s3cret-kez', 's3cret-key')).toBe(false);
+    expect(sameSecret('s3cret', 's3cret-key')).toBe(false);
+    expect(sameSecret('s3cret-key-and-more', 's3cret-key')).toBe(false);
+    expect(sameSecret('', 's3cret-key')).toBe(false);
+  });
+});
+
+describe("the HTTP API's output in the local stack's JSON stream", () => {
+  const now = () => new Date('2026-01-02T03:04:05.000Z');
+
+  it("passes a handler's JSON log line through unchanged", () => {
+    const line = '{"time":"2026-01-02T03:04:05.000Z","level":"error","service":"etl","message":"request failed","request_id":"r1"}';
+    expect(apiLogLine(line, 'stderr', now)).toBe(line);
+  });
+
+  it("wraps serverless-offline's own lines (colours removed) as JSON lines of the etl-api service", () => {
+    expect(JSON.parse(apiLogLine('\u001b[32mGET /pipelines (λ: listPipelines)\u001b[39m', 'stdout', now)!)).toEqual({
+      time: '2026-01-02T03:04:05.000Z',
+      level: 'info',
+      service: 'etl-api',
+      stream: 'stdout',
+      message: 'GET /pipelines (λ: listPipelines)',
+    });
+    expect(JSON.parse(apiLogLine('{ not json', 'stderr', now)!)).toMatchObject({ service: 'etl-api', message: '{ not json' });
+    expect(apiLogLine('  \u001b[0m ', 'stdout', now)).toBeNull();
+  });
+});
+
+describe('printing a database URL', () => {
+  it('masks the password and keeps the rest', () => {
+    expect(maskPassword('postgres://postgres:postgres@127.0.0.1:54329/etl')).toBe('postgres://postgres:***@127.0.0.1:54329/etl');
+    expect(maskPassword('postgres://etl@db.example/etl')).toBe('postgres://etl@db.example/etl');
+  });
+});
+
+describe("the demo's namespace", () => {
+  it("renames every seed pipeline demo_* and points its Postgres targets at the demo's own table, never analytics.film_dim", () => {
+    for (const seed of ['film_dim_full', 'film_dim_inc', 'film_dim_tasks'] as const) {
+      const body = demoPipeline(loadSeedPipeline(seed));
+      expect(body.name).toBe(`demo_${seed}`);
+      expect(JSON.stringify(body)).not.toContain('"analytics.film_dim"');
+      expect(JSON.stringify(body)).toContain(`"${DEMO_TABLE}"`);
+    }
+    expect(demoPipeline(loadSeedPipeline('film_dim_full'), { name: 'film_dim_slow', batch_size: 100 })).toMatchObject({ name: 'demo_film_dim_slow', batch_size: 100 });
+  });
+});
