@@ -152,10 +152,14 @@ async function scenarioPauseResume(api: ApiClient, db: pg.Pool, checks: DemoChec
   await warehouse.query(`TRUNCATE ${DEMO_TABLE}`);
   const full = loadSeedPipeline('film_dim_full');
   const query = (full.source as { query: string }).query;
-  const slow = demoPipeline(full, { name: 'film_dim_slow', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.002 + 0 * length(q.title))) s` } });
+  const slow = demoPipeline(full, { name: 'film_dim_slow', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.005 + 0 * length(q.title))) s` } });
   const pipeline = await api.createPipeline(slow);
   const accepted = await api.run(pipeline.id);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Pause once the first batch is in (half a second a batch, five seconds in all): the pause lands
+  // mid-run however fast or slow the machine starts the execution.
+  for (let polls = 0; polls < 200 && (await api.getRun(pipeline.id, accepted.run_id)).rows_read === 0; polls++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await api.pause(pipeline.id);
   const paused = await api.waitForRun(pipeline.id, accepted.run_id);
   const status = (await api.getPipeline(pipeline.id)).status;
