@@ -5,10 +5,11 @@
  *
  * The arithmetic for GET /pipelines (the largest answer):
  * - one pipeline answers at most MAX_DEFINITION_BYTES (256 KiB) of definition plus its id,
- *   status and timestamps (under 1 KiB);
- * - 200 of them (the largest page) would be 200 x 257 KiB = 50.2 MiB, so `limit` alone cannot
+ *   status, timestamps, schedule and last tick (under 2 KiB: a schedule is at most 256 characters,
+ *   a tick message at most 500);
+ * - 200 of them (the largest page) would be 200 x 258 KiB = 50.4 MiB, so `limit` alone cannot
  *   bound a page: a page also ends before its items pass PAGE_BUDGET_BYTES (2 MiB). A page that
- *   ends early still carries `next`. The first item always fits (257 KiB < 2 MiB), so a page is
+ *   ends early still carries `next`. The first item always fits (258 KiB < 2 MiB), so a page is
  *   never empty while items remain: body <= 2 MiB + `{"pipelines":[],"next":"<cursor>"}` (< 1 KiB);
  * - inside the Lambda envelope the body is a JSON string again, where each `"` and `\` doubles:
  *   at most 2 x (2 MiB + 1 KiB) + headers ~= 4.01 MiB, under the 6 MB (6,000,000 bytes) limit.

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
 import { MAX_DEFINITION_BYTES, MAX_EXPRESSION_CHARS, MAX_FREEFORM_BYTES, MAX_KEY_COLUMNS, MAX_QUERY_CHARS, MAX_TASKS, checkNesting, describeBytes, jsonBytes } from './limits.ts';
+import { parseSchedule, type ScheduleTick } from './schedule.ts';
 import { inspectSql } from './sql-text.ts';
 
 export const MAX_BATCH_SIZE = 50_000;
@@ -122,6 +123,20 @@ const batchSizeSchema = z.union([
     .max(MAX_BATCH_SIZE, `must be at most ${MAX_BATCH_SIZE}`),
 ]);
 
+/** EventBridge rate/cron (schedule.ts) or null for none; the message says why a value is refused. */
+const scheduleField = z
+  .string({ error: 'must be a string, rate(...) or cron(...), or null' })
+  .nullable()
+  .superRefine((expression, ctx) => {
+    if (expression === null) return;
+    try {
+      parseSchedule(expression);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message.replace(/^schedule: /, '') });
+    }
+  });
+
 const createSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, "_", "-" or "."'),
   mode: modeSchema,
@@ -129,6 +144,7 @@ const createSchema = z.strictObject({
   source: sourceSchema.optional(),
   target: targetSchema.optional(),
   tasks: taskListSchema.optional(),
+  schedule: scheduleField.optional(),
 });
 
 const patchSchema = z.strictObject({
@@ -137,6 +153,7 @@ const patchSchema = z.strictObject({
   source: sourceSchema.optional(),
   target: targetSchema.optional(),
   tasks: taskListSchema.optional(),
+  schedule: scheduleField.optional(),
 });
 
 export type SourceDefinition = z.infer<typeof sourceSchema>;
@@ -161,6 +178,12 @@ export interface PipelineDefinition {
 export interface Pipeline extends PipelineDefinition {
   id: string;
   status: PipelineStatus;
+  /** EventBridge rate/cron expression (UTC), or null: not part of what a run reads, so changing it resets nothing. */
+  schedule: string | null;
+  /** When the schedule is next due (ISO), null without a schedule. */
+  next_run_at: string | null;
+  /** What the schedule's last tick did, null before the first. */
+  last_tick: ScheduleTick | null;
   created_at: string;
   updated_at: string;
 }
@@ -267,15 +290,24 @@ export function checkConnections(definition: PipelineDefinition, known: string[]
   }
 }
 
+/** A create body: the definition, and the schedule kept apart (it is not part of what a run reads). */
+export function parseCreateRequest(body: unknown): { definition: PipelineDefinition; schedule: string | null } {
+  const { schedule = null, ...definition } = parseWith(createSchema, body);
+  return { definition: resolveDefinition(definition), schedule };
+}
+
 export function parseCreatePipeline(body: unknown): PipelineDefinition {
-  return resolveDefinition(parseWith(createSchema, body));
+  return parseCreateRequest(body).definition;
 }
 
 export function parsePipelinePatch(body: unknown): PipelinePatch {
   const patch = parseWith(patchSchema, body);
-  if (Object.keys(patch).length === 0) throw new ValidationError('body: nothing to change (give mode, batch_size, source, target or tasks)', 'body');
+  if (Object.keys(patch).length === 0) throw new ValidationError('body: nothing to change (give mode, batch_size, source, target, tasks or schedule)', 'body');
   return patch;
 }
+
+/** Whether a patch changes the definition (anything but the schedule). */
+export const patchesDefinition = (patch: PipelinePatch) => Object.keys(patch).some((key) => key !== 'schedule');
 
 /** Applies a validated patch to a stored pipeline and re-checks the whole definition. */
 export function applyPatch(current: PipelineDefinition, patch: PipelinePatch): PipelineDefinition {

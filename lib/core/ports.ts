@@ -232,6 +232,8 @@ export interface BatchProgress {
 
 export interface ClaimRequest {
   pipelineId: string;
+  /** False for a schedule's tick: a PAUSED pipeline refuses the claim (RunStateError) instead of resuming. */
+  resume?: boolean;
   runId: string | null;
   executionArn: string | null;
   executionName: string | null;
@@ -282,6 +284,8 @@ export interface TakeOver {
 }
 
 export interface RunRequestOptions {
+  /** False for a schedule's tick: a PAUSED pipeline answers ConflictError instead of resuming its run. */
+  resume?: boolean;
   /** Take over the pipeline's stale active run instead of answering ConflictError. */
   takeOver?: TakeOver;
   /**
@@ -362,6 +366,16 @@ export interface ExecutionInput {
   pipeline_id: string;
   run_id: string;
   continued?: boolean;
+}
+
+/**
+ * The input of an execution started by a schedule (EventBridge Scheduler fills `scheduled_at`
+ * with `<aws.scheduler.scheduled-time>`): no run_id, so StartRun adopts or creates the run, and the
+ * marker makes it a tick: it never resumes a paused run and its outcome is recorded on the pipeline.
+ */
+export interface ScheduledExecutionInput {
+  pipeline_id: string;
+  scheduled_at: string;
 }
 
 /** Step Functions execution statuses, plus NOT_FOUND for an ARN the service does not know. */

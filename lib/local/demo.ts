@@ -13,8 +13,9 @@ import { localConfig } from './local-config.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 import { DEMO_PREFIX, DEMO_TABLE, demoPipeline } from './demo-namespace.ts';
 import { scenarioSearch } from './demo-search.ts';
+import { SCHEDULED_PIPELINE, scenarioSchedule } from './demo-schedule.ts';
 
-const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search'].map((name) => `${DEMO_PREFIX}${name}`);
+const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search', SCHEDULED_PIPELINE].map((name) => `${DEMO_PREFIX}${name}`);
 
 async function main(): Promise<number> {
   const apiUrl = localConfig.apiUrl;
@@ -42,6 +43,8 @@ async function main(): Promise<number> {
     await scenarioPauseResume(api, db, checks);
     await scenarioRetry(api, db, checks);
     await scenarioSearch(api, db, checks, { esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, mapping: loadFilmDimMapping() });
+    // The embedded stack runs its own scheduler: this one, or the default local URL's.
+    await scenarioSchedule(api, db, warehouse, checks, { localStack: stack !== undefined || apiUrl === `http://127.0.0.1:${localConfig.apiPort}` });
   } catch (error) {
     checks.fail('the demo stopped on an unexpected error', error instanceof Error ? error.message : String(error));
   } finally {
@@ -149,10 +152,14 @@ async function scenarioPauseResume(api: ApiClient, db: pg.Pool, checks: DemoChec
   await warehouse.query(`TRUNCATE ${DEMO_TABLE}`);
   const full = loadSeedPipeline('film_dim_full');
   const query = (full.source as { query: string }).query;
-  const slow = demoPipeline(full, { name: 'film_dim_slow', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.002 + 0 * length(q.title))) s` } });
+  const slow = demoPipeline(full, { name: 'film_dim_slow', batch_size: 100, source: { ...(full.source as object), query: `SELECT q.* FROM (${query}) q CROSS JOIN LATERAL (SELECT pg_sleep(0.005 + 0 * length(q.title))) s` } });
   const pipeline = await api.createPipeline(slow);
   const accepted = await api.run(pipeline.id);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Pause once the first batch is in (half a second a batch, five seconds in all): the pause lands
+  // mid-run however fast or slow the machine starts the execution.
+  for (let polls = 0; polls < 200 && (await api.getRun(pipeline.id, accepted.run_id)).rows_read === 0; polls++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await api.pause(pipeline.id);
   const paused = await api.waitForRun(pipeline.id, accepted.run_id);
   const status = (await api.getPipeline(pipeline.id)).status;

@@ -16,6 +16,14 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
+function positiveMs(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 100 || value > 60_000) throw new Error(`${name} must be milliseconds in [100, 60000], got "${raw}"`);
+  return value;
+}
+
 /** The environment a child process of the local stack starts from (PATH, HOME...). */
 export const inheritedEnvironment = (): NodeJS.ProcessEnv => ({ ...process.env });
 
@@ -46,6 +54,8 @@ export const localConfig = Object.freeze({
   functionSettings: functionSettings(),
   /** ETL_CONNECTION_<NAME> (parsed and checked by the runtime's config, the one parser of them). */
   connections: config.connectionUrls,
+  /** How often the local stack looks for due schedule ticks (SCHEDULER_POLL_MS, ms); ticks themselves have minute precision. */
+  schedulerPollMs: positiveMs('SCHEDULER_POLL_MS', 5_000),
   /** Where the demo and the CLI find the API (a LocalStack or cloud URL works too). */
   apiUrl: (optional('API_URL') ?? `http://127.0.0.1:${port('API_PORT', 3000)}`).replace(/\/$/, ''),
 });

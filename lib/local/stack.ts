@@ -22,6 +22,7 @@ import { prepareDemoConnections } from './demo-databases.ts';
 import { loadStepFunctions } from './lambda/functions.ts';
 import { createLocalLambda, type LocalLambda } from './lambda/runner.ts';
 import { inheritedEnvironment, repoRoot } from './local-config.ts';
+import { startLocalScheduler, type LocalScheduler } from './scheduler.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint, type TaskHandler } from './sfn-endpoint/index.ts';
 
 const STAGE = 'local';
@@ -63,6 +64,8 @@ export interface LocalStackOptions {
    * time (api-output.ts). Default: the lines go to `logger` at debug level.
    */
   onApiOutput?: (jsonLine: string) => void;
+  /** Milliseconds between the scheduler's looks for due ticks (default 5000; tests shorten it). */
+  schedulerPollMs?: number;
 }
 
 export interface LocalStack {
@@ -72,6 +75,8 @@ export interface LocalStack {
   lambdaUrl: string;
   databaseUrl: string;
   stateMachineArn: string;
+  /** The scheduled pipelines and their next runs (npm start lists them). */
+  scheduled: LocalScheduler['scheduled'];
   stop(): Promise<void>;
 }
 
@@ -135,7 +140,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const api = await startHttpApi(options, lambdaListen, env);
     cleanups.push(() => stopChild(api));
-    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, lambdaUrl, databaseUrl: database.url, stateMachineArn, stop };
+    // Stopped before the endpoint and the API (cleanups run in reverse): no tick starts a run on a stack going down.
+    const scheduler = startLocalScheduler({
+      databaseUrl: database.url,
+      sfnEndpoint: endpoint.url,
+      stateMachineArn,
+      settings: options.settings ?? {},
+      pollMs: options.schedulerPollMs ?? 5_000,
+      logger,
+    });
+    cleanups.push(() => scheduler.stop());
+    return { apiUrl: `http://127.0.0.1:${options.apiPort}`, sfnUrl: endpoint.url, lambdaUrl, databaseUrl: database.url, stateMachineArn, scheduled: () => scheduler.scheduled(), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -22,9 +22,14 @@ async function main(): Promise<number> {
     demoConnections: true,
     logger,
     seedWhenEmpty: true,
+    schedulerPollMs: localConfig.schedulerPollMs,
     // The HTTP API's logs (serverless-offline and the handlers) join this process's JSON stream.
     onApiOutput: (line) => process.stderr.write(`${line}\n`),
   });
+  const scheduled = await stack.scheduled();
+  const schedules = scheduled.length
+    ? scheduled.map((p) => `\n    ${p.name.padEnd(24)} ${p.schedule.padEnd(28)} next run ${p.next_run_at ?? 'never (no match left)'}`).join('')
+    : ' none (give a pipeline "schedule": "rate(5 minutes)" or "cron(...)")';
   console.log(`
 ETL platform is running.
   HTTP API             ${stack.apiUrl}        (try: curl ${stack.apiUrl}/health)
@@ -33,6 +38,7 @@ ETL platform is running.
   Search               ${localConfig.esUrl ?? localConfig.opensearchUrl ?? 'none (set ES_URL or OPENSEARCH_URL; npm run search:start runs a node)'}
   API key              ${localConfig.apiKey ? 'required (x-api-key header)' : 'not required (set API_KEY to require one)'}
   Lambda invoke        ${stack.lambdaUrl}  (${localConfig.apiKey ? 'x-api-key header required' : 'open to local processes; set API_KEY to require the key'})
+  Scheduled pipelines  (UTC; due ticks are looked for every ${localConfig.schedulerPollMs / 1000} s)${schedules}
 Run the demo in another terminal: npm run demo
 Press Ctrl-C to stop.`);
   await new Promise<void>((resolve) => {

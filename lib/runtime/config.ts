@@ -88,6 +88,13 @@ export function parseConfig(env: Environment) {
     /** Step Functions endpoint override: the local endpoint or LocalStack. Unset on AWS. */
     sfnEndpoint: optional(env, 'SFN_ENDPOINT'),
     stateMachineArn: optional(env, 'STATE_MACHINE_ARN'),
+    /**
+     * EventBridge Scheduler (cloud): the schedule group of this deployment and the role its
+     * schedules assume to start executions. Unset locally, where the local stack runs due ticks.
+     */
+    schedulerGroup: optional(env, 'SCHEDULER_GROUP'),
+    schedulerRoleArn: optional(env, 'SCHEDULER_ROLE_ARN'),
+    schedulerEndpoint: optional(env, 'SCHEDULER_ENDPOINT'),
     region: optional(env, 'AWS_REGION') ?? 'us-east-1',
     esUrl: optional(env, 'ES_URL'),
     opensearchUrl: optional(env, 'OPENSEARCH_URL'),

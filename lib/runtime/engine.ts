@@ -14,9 +14,12 @@ import { createReconcileRuns } from '../core/use-cases/reconcile-runs.ts';
 import { createPreviewPipeline } from '../core/use-cases/preview-pipeline.ts';
 import { createRequestRuns } from '../core/use-cases/request-runs.ts';
 import { createRunSteps } from '../core/use-cases/run-steps.ts';
+import { createScheduleTicks } from '../core/use-cases/schedule-ticks.ts';
+import type { Clock, PipelineScheduler } from '../core/schedule-ports.ts';
 import { createConnectionRegistry, type ConnectionRegistry } from '../adapters/pg/connections.ts';
 import { createPgInspector } from '../adapters/pg/inspector.ts';
 import { createPgDirectMovers } from '../adapters/pg/direct-mover.ts';
+import { createPgScheduleStore } from '../adapters/pg/schedule-store.ts';
 import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
 import { createPgStateStore } from '../adapters/pg/state-store.ts';
 import { createPostgresSink } from '../adapters/pg/postgres-sink.ts';
@@ -35,6 +38,10 @@ export interface EngineDeps {
   logger: Logger;
   /** The task plan compiler; tests of transforms may pass their own. */
   transforms?: TransformCompiler;
+  /** EventBridge Scheduler (cloud); absent or null where the local stack's scheduler runs due ticks. */
+  scheduler?: PipelineScheduler | null;
+  /** "Now" for schedules; tests pass a fake clock. */
+  clock?: Clock;
 }
 
 export function createEngine(config: EngineConfig, deps: EngineDeps) {
@@ -64,14 +71,21 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
     },
   };
   const checks = createDefinitionChecks({ inspector: createPgInspector(connections) });
+  const schedules = createPgScheduleStore(connections.statePool);
+  const clock = deps.clock ?? (() => new Date());
+  const runs = createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds, reconcile });
+  const ticks = createScheduleTicks({ schedules, runs, clock, logger });
   return {
     store,
+    schedules,
     connections,
-    manage: createManagePipelines({ store, transforms, connections, checks, reconcile }),
+    manage: createManagePipelines({ store, transforms, connections, checks, reconcile, schedules, scheduler: deps.scheduler ?? null, clock, logger }),
     preview: createPreviewPipeline({ store, checks, readers, transforms }),
-    runs: createRequestRuns({ store, executions, logger, staleRunSeconds: config.staleRunSeconds, reconcile }),
+    runs,
+    ticks,
     reconcile,
     steps: createRunSteps({
+      ticks,
       store,
       readers,
       sinks,

@@ -3,6 +3,8 @@
  * Lambda reuses them across invocations of a warm container.
  */
 import type { ExecutionStarter } from '../core/ports.ts';
+import type { PipelineScheduler } from '../core/schedule-ports.ts';
+import { createEventBridgeScheduler } from '../adapters/scheduler/eventbridge-scheduler.ts';
 import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
 import { config, requireSetting } from './config.ts';
 import { createEngine, type Engine } from './engine.ts';
@@ -28,11 +30,30 @@ function lazyExecutionStarter(): ExecutionStarter {
   };
 }
 
+/**
+ * EventBridge Scheduler where SCHEDULER_GROUP is set (the cloud functions that create, change and
+ * delete pipelines); null elsewhere, and locally, where the local stack's scheduler runs due ticks.
+ */
+function schedulerFromConfig(): PipelineScheduler | null {
+  if (!config.schedulerGroup) return null;
+  let scheduler: PipelineScheduler | undefined;
+  const get = () =>
+    (scheduler ??= createEventBridgeScheduler({
+      groupName: config.schedulerGroup!,
+      roleArn: requireSetting('schedulerRoleArn', 'SCHEDULER_ROLE_ARN'),
+      stateMachineArn: requireSetting('stateMachineArn', 'STATE_MACHINE_ARN'),
+      region: config.region,
+      endpoint: config.schedulerEndpoint,
+    }));
+  return { put: (id, schedule, startAt) => get().put(id, schedule, startAt), remove: (id) => get().remove(id) };
+}
+
 export function services(): Engine {
   engine ??= createEngine(config, {
     connections: getConnections(),
     executions: lazyExecutionStarter(),
     searchSinks: createSearchSinksFromConfig(),
+    scheduler: schedulerFromConfig(),
     logger,
   });
   return engine;

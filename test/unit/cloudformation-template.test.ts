@@ -18,6 +18,11 @@ const STAGE = 'dev';
 const STATE_MACHINE_NAME = `etl-${STAGE}-run-pipeline`;
 const STATE_MACHINE_ARN = `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${STATE_MACHINE_NAME}`;
 const EXECUTIONS_ARN = `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${STATE_MACHINE_NAME}:*`;
+const SCHEDULE_GROUP = `etl-${STAGE}`;
+const SCHEDULE_GROUP_ARN = `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule-group/${SCHEDULE_GROUP}`;
+const SCHEDULES_ARN = `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${SCHEDULE_GROUP}/*`;
+/** The functions that keep a pipeline's EventBridge schedule in step with it (manage-pipelines.ts). */
+const SCHEDULE_MANAGERS = ['createPipeline', 'updatePipeline', 'deletePipeline'];
 /** API Gateway's REST integration timeout. */
 const API_GATEWAY_TIMEOUT_SECONDS = 29;
 
@@ -207,6 +212,58 @@ describe('the packaged dev stage', () => {
     expect(others).toHaveLength(13);
     expect(others).toContain('reconcileExecution');
     for (const key of others) expect(stepFunctionsGrants(key), key).toEqual([]);
+  });
+
+  it('lets EventBridge Scheduler, for this account, assume a role that may only start executions of this state machine', () => {
+    const role = template.Resources.SchedulerRole!;
+    const trust = role.Properties.AssumeRolePolicyDocument as { Statement: { Effect: string; Principal: Json; Action: Json; Condition: Json }[] };
+    expect(trust.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': [{ 'Fn::Sub': SCHEDULE_GROUP_ARN }, { 'Fn::Sub': SCHEDULES_ARN }] },
+        },
+      },
+    ]);
+    expect(roleStatements('SchedulerRole').map((statement) => [statement.Effect, actionsOf(statement), resourcesOf(statement).map(arnText)])).toEqual([
+      ['Allow', ['states:StartExecution'], [STATE_MACHINE_ARN]],
+    ]);
+  });
+
+  it("keeps the pipelines' schedules in a group of their own, which the functions that create, change and delete pipelines are told about", () => {
+    const groups = resourcesOfType('AWS::Scheduler::ScheduleGroup');
+    expect(groups.map(([, group]) => group.Properties.Name)).toEqual([SCHEDULE_GROUP]);
+    for (const key of SCHEDULE_MANAGERS) {
+      expect(environmentOf(key).SCHEDULER_GROUP, key).toBe(SCHEDULE_GROUP);
+      expect(environmentOf(key).SCHEDULER_ROLE_ARN, key).toEqual({ 'Fn::GetAtt': ['SchedulerRole', 'Arn'] });
+    }
+    for (const key of functionKeys().filter((candidate) => !SCHEDULE_MANAGERS.includes(candidate))) expect(environmentOf(key).SCHEDULER_GROUP, key).toBeUndefined();
+  });
+
+  it('gives schedule rights only to those three functions: the four schedule actions on that group, and passing the scheduler role to Scheduler only', () => {
+    for (const key of functionKeys()) {
+      const statements = functionStatements(key).filter((statement) => actionsOf(statement).some((action) => action.startsWith('scheduler:') || action.startsWith('iam:')));
+      if (!SCHEDULE_MANAGERS.includes(key)) {
+        expect(statements, key).toEqual([]);
+        continue;
+      }
+      expect(statements, key).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+          Resource: { 'Fn::Sub': SCHEDULES_ARN },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'iam:PassRole',
+          Resource: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
+          Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        },
+      ]);
+    }
   });
 
   it("sends this state machine's executions that end FAILED, TIMED_OUT or ABORTED to the reconcile function, which only that rule may invoke", () => {

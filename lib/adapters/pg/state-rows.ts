@@ -1,6 +1,7 @@
 /** Database rows of the etl schema and their API shapes (counts as numbers, times as ISO text). */
 import { AUTO_BATCH_SIZE, type BatchSize, type Pipeline, type PipelineStatus, type RunStatus, type TaskDefinition } from '../../core/pipeline.ts';
 import type { RunRecord } from '../../core/ports.ts';
+import type { ScheduleTick } from '../../core/schedule.ts';
 
 export interface PipelineRow {
   id: string;
@@ -15,6 +16,12 @@ export interface PipelineRow {
   updated_at: Date;
   /** The last reset: runs requested before it pass no cursor on. */
   reset_at: Date | null;
+  schedule: string | null;
+  next_run_at: Date | null;
+  last_tick_at: Date | null;
+  last_tick_outcome: ScheduleTick['outcome'] | null;
+  last_tick_run_id: string | null;
+  last_tick_message: string | null;
 }
 
 export interface RunRow {
@@ -56,6 +63,12 @@ export function toPipeline(row: PipelineRow, tasks: TaskDefinition[] | null): Pi
     target: row.target,
     tasks,
     status: row.status,
+    schedule: row.schedule,
+    next_run_at: iso(row.next_run_at),
+    last_tick:
+      row.last_tick_at && row.last_tick_outcome
+        ? { at: row.last_tick_at.toISOString(), outcome: row.last_tick_outcome, run_id: row.last_tick_run_id, message: row.last_tick_message }
+        : null,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

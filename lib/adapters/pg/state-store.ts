@@ -242,6 +242,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
           run = active;
           resumed = takenOver = true;
         } else if (pipeline.status === 'PAUSED' && active?.status === 'PAUSED') {
+          if (options.resume === false) throw new ConflictError(`pipeline ${pipelineId} is PAUSED; only a run request resumes it, a schedule's tick does not`);
           run = active;
           resumed = true;
         }
@@ -469,6 +470,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     if (ACTIVE_PIPELINE.includes(pipeline.status) && !(request.takeOver && stillStale(request.takeOver, active))) {
       throw new RunStateError(`pipeline ${pipeline.id} is already ${pipeline.status}`);
     }
+    if (pipeline.status === 'PAUSED' && request.resume === false) throw new RunStateError(`pipeline ${pipeline.id} is PAUSED; a schedule's tick does not resume it`);
     const run =
       active ??
       (await q<RunRow>(`INSERT INTO etl.pipeline_runs (pipeline_id, status, mode) VALUES ($1, 'RUNNING', $2) RETURNING *`, [pipeline.id, pipeline.mode], client)).rows[0]!;

@@ -2,11 +2,16 @@
  * Pipeline management (create, list, inspect, change, reset, delete). Validation happens here,
  * once, for every entry point (HTTP, CLI, seeds): shape first, then the connections and the task
  * plan's transforms, then the definition against its databases (check-definition.ts).
+ * A schedule is stored with its next run; in the cloud it is also an EventBridge schedule, created,
+ * replaced and deleted with the pipeline (a failure there undoes the change and answers 503).
  */
 import { NotFoundError } from '../errors.ts';
-import { applyPatch, changesWhatIsRead, checkConnections, parseCreatePipeline, parsePipelinePatch, type Pipeline, type PipelineDefinition } from '../pipeline.ts';
+import type { Logger } from '../logger.ts';
+import { applyPatch, changesWhatIsRead, checkConnections, parseCreateRequest, parsePipelinePatch, patchesDefinition, type Pipeline, type PipelineDefinition } from '../pipeline.ts';
 import { fitPage, parsePageRequest } from '../paging.ts';
 import type { ConnectionDirectory, ConnectionInfo, PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
+import { firstRun, parseSchedule } from '../schedule.ts';
+import type { Clock, PipelineScheduler, ScheduleStore } from '../schedule-ports.ts';
 import type { ReconcileRuns } from './reconcile-runs.ts';
 import type { DefinitionChecks } from './check-definition.ts';
 
@@ -17,12 +22,20 @@ export interface ManagePipelinesDeps {
   checks: DefinitionChecks;
   /** Reads reconcile active runs with Step Functions first (reconcile-runs.ts); absent: reads as stored. */
   reconcile?: Pick<ReconcileRuns, 'pipeline' | 'pipelines'>;
+  schedules: ScheduleStore;
+  /** EventBridge Scheduler in the cloud; null where the local stack's scheduler reads next_run_at. */
+  scheduler: PipelineScheduler | null;
+  clock: Clock;
+  logger: Logger;
 }
+
+/** Statuses in which a pipeline cannot be deleted (state-store.ts refuses them too). */
+const UNDELETABLE = ['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED', 'PAUSED'];
 
 /** A created or changed pipeline, with what could not be checked or looks risky. */
 export type CheckedPipeline = Pipeline & { warnings: string[] };
 
-export function createManagePipelines({ store, transforms, connections, checks, reconcile }: ManagePipelinesDeps) {
+export function createManagePipelines({ store, transforms, connections, checks, reconcile, schedules, scheduler, clock, logger }: ManagePipelinesDeps) {
   const validate = (definition: PipelineDefinition) => {
     checkConnections(definition, connections.names());
     transforms.validate(definition);
@@ -37,13 +50,40 @@ export function createManagePipelines({ store, transforms, connections, checks, 
     return pipeline;
   }
 
+  /** The pipeline as create and PATCH answer it: with its schedule, without last_run. */
+  async function current(id: string, warnings: string[]): Promise<CheckedPipeline> {
+    const stored = await store.getPipeline(id);
+    if (!stored) throw new NotFoundError(`pipeline ${id} not found`);
+    const { last_run: _lastRun, ...pipeline } = stored;
+    return { ...pipeline, warnings };
+  }
+
+  /** The cloud schedule first: if EventBridge refuses, the database still says what is true. */
+  async function setSchedule(id: string, schedule: string | null, nextRunAt: Date | null): Promise<void> {
+    if (scheduler) {
+      if (schedule) await scheduler.put(id, schedule, parseSchedule(schedule).kind === 'rate' ? nextRunAt : null);
+      else await scheduler.remove(id);
+    }
+    await schedules.setSchedule(id, schedule, nextRunAt);
+  }
+
   return {
     /** Validates the body (ValidationError naming the field) and stores the pipeline as IDLE. */
     async create(body: unknown): Promise<CheckedPipeline> {
-      const definition = parseCreatePipeline(body);
+      const { definition, schedule } = parseCreateRequest(body);
+      const nextRunAt = schedule ? firstRun(schedule, clock()) : null;
       validate(definition);
       const { warnings } = await checks.check(definition);
-      return { ...(await store.createPipeline(definition)), warnings };
+      const created = await store.createPipeline(definition);
+      if (!schedule) return { ...created, warnings };
+      try {
+        await setSchedule(created.id, schedule, nextRunAt);
+      } catch (error) {
+        // No pipeline without the schedule it was created with: the client may simply retry.
+        await store.deletePipeline(created.id).catch((cleanup: unknown) => logger.error('could not undo a pipeline whose schedule failed', { pipeline_id: created.id, error: cleanup }));
+        throw error;
+      }
+      return await current(created.id, warnings);
     },
     /** One page of pipelines in name order: `limit` and `after` from the query string (paging.ts). */
     /** Active pipelines on the page are reconciled with their executions first (reconcile-runs.ts). */
@@ -62,14 +102,40 @@ export function createManagePipelines({ store, transforms, connections, checks, 
      */
     async update(id: string, body: unknown): Promise<CheckedPipeline> {
       const patch = parsePipelinePatch(body);
-      const current = await get(id);
-      const definition = applyPatch(current, patch);
-      validate(definition);
-      const reset = changesWhatIsRead(current, definition);
-      const { warnings } = reset ? await checks.check(definition) : { warnings: [] };
-      return { ...(await store.updatePipeline(id, definition, { reset })), warnings };
+      const before = await get(id);
+      const newSchedule = patch.schedule !== undefined && patch.schedule !== before.schedule;
+      const nextRunAt = newSchedule && patch.schedule ? firstRun(patch.schedule, clock()) : null;
+      let warnings: string[] = [];
+      // A schedule alone may change while a run is active: it is not part of what the run reads.
+      if (patchesDefinition(patch)) {
+        const definition = applyPatch(before, patch);
+        validate(definition);
+        const reset = changesWhatIsRead(before, definition);
+        ({ warnings } = reset ? await checks.check(definition) : { warnings: [] });
+        await store.updatePipeline(id, definition, { reset });
+      }
+      if (newSchedule) await setSchedule(id, patch.schedule ?? null, nextRunAt);
+      return await current(id, warnings);
     },
-    remove: (id: string) => store.deletePipeline(id),
+    /**
+     * Deletes the cloud schedule first, so none is left firing for a pipeline that is gone; if the
+     * database then refuses (a run started meanwhile), the schedule is put back.
+     */
+    async remove(id: string): Promise<void> {
+      const pipeline = await get(id);
+      const cloudSchedule = scheduler && pipeline.schedule && !UNDELETABLE.includes(pipeline.status) ? pipeline.schedule : null;
+      if (cloudSchedule) await scheduler!.remove(id);
+      try {
+        await store.deletePipeline(id);
+      } catch (error) {
+        if (cloudSchedule) {
+          const next = pipeline.next_run_at ? new Date(pipeline.next_run_at) : null;
+          const startAt = next && next > clock() && parseSchedule(cloudSchedule).kind === 'rate' ? next : null;
+          await scheduler!.put(id, cloudSchedule, startAt).catch((undo: unknown) => logger.error('could not restore the schedule of a pipeline that was not deleted', { pipeline_id: id, error: undo }));
+        }
+        throw error;
+      }
+    },
     /** Clears the checkpoint and resume point; abandons a paused run. 404, 409 while running. */
     async reset(id: string): Promise<Pipeline> {
       await get(id);

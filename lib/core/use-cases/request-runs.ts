@@ -53,12 +53,17 @@ export function createRequestRuns({ store, executions, logger, staleRunSeconds =
      * answers ConflictError while its execution is alive, and takes the run over when it is stale
      * (stale-runs.ts): same run, same cursor, a new owning execution. If the execution cannot be
      * started, the run is failed with that reason, so the pipeline is never left waiting for an
-     * execution that does not exist.
+     * execution that does not exist. With `resume: false` (a schedule's tick) a PAUSED pipeline
+     * answers ConflictError instead of resuming.
      */
-    async requestRun(pipelineId: string): Promise<RunAccepted> {
+    async requestRun(pipelineId: string, options: { resume?: boolean } = {}): Promise<RunAccepted> {
       await reconciled(pipelineId);
       const takeOver = await staleRuns.check(pipelineId);
-      const { run, resumed, takenOver = false } = await store.requestRun(pipelineId, { ...(takeOver ? { takeOver } : {}), nameExecution: requestedExecutionName });
+      const { run, resumed, takenOver = false } = await store.requestRun(pipelineId, {
+        ...(takeOver ? { takeOver } : {}),
+        ...(options.resume === false ? { resume: false } : {}),
+        nameExecution: requestedExecutionName,
+      });
       const name = run.execution_name!;
       if (takenOver) logger.warn('stale run taken over', { pipeline_id: pipelineId, run_id: run.id, reason: takeOver?.reason, previous_execution: takeOver?.executionName, execution: name });
       try {

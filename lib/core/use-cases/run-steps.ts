@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { BatchProgress, DirectMover, DirectMovers, ExecutionStarter, ReadRequest, Sink, SinkFactory, SourceReader, SourceReaders, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
 import { executionNameFor } from './request-runs.ts';
 import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
+import { BUSY_STATUSES, type ScheduleTicks } from './schedule-ticks.ts';
 import { DEFAULT_STALE_RUN_SECONDS, createStaleRuns } from './stale-runs.ts';
 
 export interface StepInput {
@@ -46,6 +47,8 @@ export interface RunStepsDeps {
   directMovers?: DirectMovers;
   /** See reconcile-runs.ts; built from store and executions when absent. */
   reconcile?: ReconcileRuns;
+  /** Records the outcome of executions started by a schedule (input with `scheduled_at`). */
+  ticks?: Pick<ScheduleTicks, 'recordExecutionTick'>;
 }
 
 export function createRunSteps(deps: RunStepsDeps) {
@@ -99,21 +102,58 @@ export function createRunSteps(deps: RunStepsDeps) {
     return { ...moved, rowsWritten: moved.rowsRead, rowsDropped: 0 };
   }
 
+  /**
+   * A schedule's tick that could not start a run: skipped while the pipeline is busy, else failed.
+   * Recorded on the pipeline only; the execution then fails without touching any run (FailRun has
+   * no run_id), so the active run it collided with carries on unharmed.
+   */
+  async function recordRefusedTick(pipelineId: string, scheduledAt: string, error: unknown): Promise<void> {
+    try {
+      const pipeline = await store.getPipeline(pipelineId);
+      if (!pipeline?.schedule || !deps.ticks) return;
+      const message = (error as Error).message;
+      const outcome = BUSY_STATUSES.includes(pipeline.status) ? ('skipped_active' as const) : ('failed' as const);
+      await deps.ticks.recordExecutionTick(pipelineId, pipeline.schedule, scheduledAt, { outcome, run_id: null, message });
+      logger.info('schedule tick started nothing', { pipeline_id: pipelineId, scheduled_at: scheduledAt, outcome, reason: message });
+    } catch (recordError) {
+      logger.error('could not record a schedule tick', { pipeline_id: pipelineId, scheduled_at: scheduledAt, error: recordError });
+    }
+  }
+
   return {
-    /** Claims (or resumes, or continues) the run for this execution; prepares the sink. */
+    /**
+     * Claims (or resumes, or continues) the run for this execution; prepares the sink. An execution
+     * started by a schedule (`scheduled_at` in its input) never resumes a paused run, and its
+     * outcome is recorded on the pipeline as the schedule's last tick.
+     */
     async startRun(input: StepInput): Promise<LoopState> {
-      const { pipeline_id, run_id } = input.state;
+      const { pipeline_id, run_id, scheduled_at } = input.state;
       if (typeof pipeline_id !== 'string' || !pipeline_id) {
         throw new InvalidDefinitionError('execution input must be {"pipeline_id": "...", "run_id": "..." (optional)}');
       }
-      const { runId, takeOver } = typeof run_id === 'string' ? { runId: run_id, takeOver: null } : await adoption(pipeline_id, input.execution_name);
-      const { run, pipeline, firstStart } = await store.claimRun({
-        pipelineId: pipeline_id,
-        runId,
-        executionArn: input.execution_arn,
-        executionName: input.execution_name,
-        ...(takeOver ? { takeOver } : {}),
-      });
+      const tickAt = typeof scheduled_at === 'string' && typeof run_id !== 'string' ? scheduled_at : null;
+      let claimed: Awaited<ReturnType<StateStore['claimRun']>>;
+      let takeOver: TakeOver | null = null;
+      try {
+        const adopted = typeof run_id === 'string' ? { runId: run_id, takeOver: null } : await adoption(pipeline_id, input.execution_name);
+        takeOver = adopted.takeOver;
+        claimed = await store.claimRun({
+          pipelineId: pipeline_id,
+          runId: adopted.runId,
+          executionArn: input.execution_arn,
+          executionName: input.execution_name,
+          ...(takeOver ? { takeOver } : {}),
+          ...(tickAt ? { resume: false } : {}),
+        });
+      } catch (error) {
+        // A retryable error is retried by the state machine: the tick is not over yet.
+        if (tickAt && !isRetryable(error)) await recordRefusedTick(pipeline_id, tickAt, error);
+        throw error;
+      }
+      const { run, pipeline, firstStart } = claimed;
+      if (tickAt && pipeline.schedule && deps.ticks) {
+        await deps.ticks.recordExecutionTick(pipeline_id, pipeline.schedule, tickAt, { outcome: 'started', run_id: run.id, message: takeOver ? 'took over a stale run' : null });
+      }
       if (takeOver) logger.warn('stale run taken over', { pipeline_id, run_id: run.id, reason: takeOver.reason, previous_execution: takeOver.executionName, execution: input.execution_name });
       const log = logger.child({ pipeline_id, run_id: run.id, execution: input.execution_name });
       if (pipeline.mode === 'incremental' && run.horizon === null) {
