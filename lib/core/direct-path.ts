@@ -4,10 +4,23 @@
  * The adapter then picks the way: one INSERT ... SELECT when source and target share a connection
  * and the target allows pushdown, otherwise COPY out of the source into COPY into the target.
  */
-import type { PipelineDefinition, PostgresTarget } from './pipeline.ts';
+import { DEFAULT_CONNECTION, type PipelineDefinition, type PostgresTarget, type SourceDefinition } from './pipeline.ts';
 
 export function directTarget(definition: Pick<PipelineDefinition, 'target' | 'tasks'>): PostgresTarget | null {
   if (definition.target.type !== 'postgres') return null;
   const plain = definition.tasks === null || definition.tasks.every((task) => task.type === 'sql_reader' || task.type === 'writer');
   return plain ? definition.target : null;
+}
+
+/**
+ * Whether a direct page may run the user's SQL inside the target's writing transaction (pushdown):
+ * only when source and target share a connection, the target allows it, and that connection is
+ * not `default`. The platform's own database never runs user SQL writable: there a query could
+ * reach the platform's state with the platform's role, so `default` pages travel by COPY from a
+ * read-only session instead (docs/SECURITY.md).
+ */
+export function mayPushDown(source: Pick<SourceDefinition, 'connection'>, target: PostgresTarget): boolean {
+  const from = source.connection ?? DEFAULT_CONNECTION;
+  const to = target.connection ?? DEFAULT_CONNECTION;
+  return from === to && to !== DEFAULT_CONNECTION && target.pushdown !== false;
 }

@@ -49,7 +49,7 @@ describe('direct paths: pushdown and COPY', () => {
 
   type Route = { name: string; source: string; target: string; pushdown?: boolean; targetDb: () => TestDatabase; sourceDb: () => TestDatabase };
   const routes: Route[] = [
-    { name: 'pushdown into the state database', source: 'default', target: 'default', targetDb: () => state, sourceDb: () => state },
+    { name: 'COPY within the state database (default never pushes down)', source: 'default', target: 'default', targetDb: () => state, sourceDb: () => state },
     { name: 'pushdown on a named connection', source: 'app', target: 'app', targetDb: () => state, sourceDb: () => state },
     { name: 'COPY across databases', source: 'other', target: 'default', targetDb: () => state, sourceDb: () => other },
     { name: 'COPY into another database', source: 'default', target: 'other', targetDb: () => other, sourceDb: () => state },
@@ -118,14 +118,16 @@ describe('direct paths: pushdown and COPY', () => {
     });
   }
 
-  it('pushdown runs the query in the writing transaction; pushdown off keeps it read-only', async () => {
+  it('pushdown runs the query in the writing transaction; pushdown off, and the state database always, keep it read-only', async () => {
     const query = "SELECT id, name, updated FROM items WHERE nextval('side_effects') > 0";
-    const pushed = await harness.runToEnd((await create(routes[0]!, 'pushed', query)).id);
+    const pushed = await harness.runToEnd((await create(routes[1]!, 'pushed', query)).id);
     expect(pushed.status).toBe('SUCCEEDED');
-    const guarded = await harness.runToEnd((await create(routes[4]!, 'guarded', query)).id);
-    expect(guarded.status).toBe('FAILED');
-    expect(guarded.error?.name).toBe('SourceQueryError');
-    expect(guarded.error?.message).toContain('read-only transaction');
+    for (const [i, route] of [routes[4]!, routes[0]!].entries()) {
+      const guarded = await harness.runToEnd((await create(route, `guarded_${i}`, query)).id);
+      expect(guarded.status, route.name).toBe('FAILED');
+      expect(guarded.error?.name).toBe('SourceQueryError');
+      expect(guarded.error?.message).toContain('read-only transaction');
+    }
   });
 
   const hostile: [string, string][] = [
@@ -138,13 +140,13 @@ describe('direct paths: pushdown and COPY', () => {
   ];
   for (const [what, query] of hostile) {
     it(`a pushed-down query that changes its session (${what}) reaches neither the cursor advance nor the next pipeline`, async () => {
-      const run = await harness.runToEnd((await create(routes[0]!, 'hostile', query)).id);
+      const run = await harness.runToEnd((await create(routes[1]!, 'hostile', query)).id);
       expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: ITEMS, batches: 8 });
       const { rows } = await state.pool.query<{ free: boolean }>('SELECT pg_try_advisory_lock(4545) AS free');
       expect(rows[0]!.free).toBe(true);
       await state.pool.query('SELECT pg_advisory_unlock_all()');
       await state.pool.query('TRUNCATE items_copy');
-      const next = await harness.runToEnd((await create(routes[0]!, 'after_hostile', 'SELECT id, name, updated FROM items')).id);
+      const next = await harness.runToEnd((await create(routes[1]!, 'after_hostile', 'SELECT id, name, updated FROM items')).id);
       expect(next).toMatchObject({ status: 'SUCCEEDED', rows_read: ITEMS });
       expect(await sameRows(state.pool, 'items', state.pool, 'items_copy')).toEqual({ missing: 0, extra: 0, rows: ITEMS });
     });

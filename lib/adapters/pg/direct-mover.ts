@@ -2,7 +2,8 @@
  * Plain Postgres-to-Postgres pages moved inside the databases (core/direct-path.ts decides which
  * pipelines qualify). Two ways:
  *
- * - Pushdown (source and target on one connection, target.pushdown not false): the page is one
+ * - Pushdown (source and target on one named connection, not `default`, target.pushdown not false:
+ *   core/direct-path.ts mayPushDown): the page is one
  *   statement, `WITH page AS (<keyset page of the user's SQL>) ... INSERT ... ON CONFLICT`, on a
  *   session of the target's write pool, in the target's transaction (docs/SECURITY.md "Pushdown"
  *   says what the query can do there). It is sent with the extended protocol (one statement),
@@ -25,6 +26,7 @@ import { nullKeysError, nullTargetKeysError, repeatedKeysetError, repeatedTarget
 import { DEFAULT_CONNECTION, type PostgresTarget, type SourceDefinition } from '../../core/pipeline.ts';
 import type { Cursor } from '../../core/keyset.ts';
 import type { DirectMover, DirectMovers, MovedPage, ReadRequest, TransactionHandle } from '../../core/ports.ts';
+import { mayPushDown } from '../../core/direct-path.ts';
 import { targetLabel } from '../../core/target-keys.ts';
 import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
@@ -79,7 +81,7 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
     forPipeline(source: SourceDefinition, target: PostgresTarget): DirectMover {
       const from = source.connection ?? DEFAULT_CONNECTION;
       const to = target.connection ?? DEFAULT_CONNECTION;
-      const pushdown = from === to && target.pushdown !== false;
+      const pushdown = mayPushDown(source, target);
       const sharesState = to === DEFAULT_CONNECTION;
       const where = targetLabel(target);
       const context = `writing a page to ${target.table} on ${connections.label(to)} (${pushdown ? 'pushdown' : 'COPY'})`;
