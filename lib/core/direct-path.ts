@@ -1,13 +1,17 @@
 /**
  * Which batches may move inside the databases, without the rows becoming JavaScript objects: a
- * Postgres target and a plan with nothing between reader and writer (no transform or map task).
+ * Postgres target, a plan with nothing between reader and writer (no transform or map task), and
+ * no deletes (deleted_flag, delete_missing).
  * The adapter then picks the way: one INSERT ... SELECT when source and target share a connection
  * and the target allows pushdown, otherwise COPY out of the source into COPY into the target.
  */
 import { DEFAULT_CONNECTION, type PipelineDefinition, type PostgresTarget, type SourceDefinition } from './pipeline.ts';
 
-export function directTarget(definition: Pick<PipelineDefinition, 'target' | 'tasks'>): PostgresTarget | null {
+export function directTarget(definition: Pick<PipelineDefinition, 'source' | 'target' | 'tasks'>): PostgresTarget | null {
   if (definition.target.type !== 'postgres') return null;
+  // Deletes take the JavaScript path: one deletion rule (soft-deletes.ts) and one key check for
+  // every sink, rather than a second copy in the pushdown and COPY statements (docs/PERFORMANCE.md).
+  if (definition.source.deleted_flag !== undefined || definition.target.delete_missing) return null;
   const plain = definition.tasks === null || definition.tasks.every((task) => task.type === 'sql_reader' || task.type === 'writer');
   return plain ? definition.target : null;
 }

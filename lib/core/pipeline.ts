@@ -55,7 +55,12 @@ const sourceSchema = z.strictObject({
   incremental_key: identifier.optional(),
   incremental_id_key: identifier.optional(),
   connection: connectionName.optional(),
+  /** A boolean column: true deletes the row's key from the target instead of writing it (soft-deletes.ts). */
+  deleted_flag: identifier.optional(),
 });
+
+/** Full mode only: at a successful run's end, target rows whose key the run did not read are removed. */
+const deleteMissing = z.boolean().optional();
 
 /** Schemas no pipeline may write into: the platform's own state and the system catalogs. */
 const RESERVED_SCHEMAS = ['etl', 'pg_catalog', 'information_schema', 'pg_toast'];
@@ -73,6 +78,7 @@ const postgresTarget = z.strictObject({
    * keeps the query on a read-only session (the rows then travel by COPY). Default true.
    */
   pushdown: z.boolean().optional(),
+  delete_missing: deleteMissing,
 });
 
 const searchTarget = z.strictObject({
@@ -83,6 +89,8 @@ const searchTarget = z.strictObject({
   mapping: z.record(z.string(), z.unknown()).superRefine(withinFreeformLimit).optional(),
   /** Full reloads build a new index and swap the alias `index` to it when the run succeeds. */
   alias_reload: z.boolean().optional(),
+  /** Needs alias_reload here: the swap to the freshly built index is what removes the rest. */
+  delete_missing: deleteMissing,
 });
 
 export const targetSchema = z.discriminatedUnion('type', [postgresTarget, searchTarget]);
@@ -219,7 +227,29 @@ export function resolveDefinition(input: {
       throw new ValidationError(`${prefix}.incremental_id_key: required in incremental mode (breaks ties between equal incremental_key values)`, `${prefix}.incremental_id_key`);
     }
   }
+  checkDeletes(input.mode, source, target, tasks);
   return withinDefinitionLimit({ name: input.name, mode: input.mode, batch_size: input.batch_size, source, target, tasks });
+}
+
+/** deleted_flag is a control column, never a key; delete_missing needs a run that reads everything. */
+function checkDeletes(mode: PipelineMode, source: SourceDefinition, target: TargetDefinition, tasks: TaskDefinition[] | null): void {
+  const prefix = tasks ? 'tasks[0]' : 'source';
+  const targetField = tasks ? `tasks[${tasks.length - 1}].target` : 'target';
+  const flag = source.deleted_flag;
+  if (flag !== undefined) {
+    const keys = [...(target.type === 'postgres' ? target.key : [target.id_field]), source.incremental_key, source.incremental_id_key];
+    if (keys.includes(flag)) {
+      throw new ValidationError(`${prefix}.deleted_flag: "${flag}" is also a key column; the flag is a control column that is never written`, `${prefix}.deleted_flag`);
+    }
+  }
+  if (!target.delete_missing) return;
+  const field = `${targetField}.delete_missing`;
+  if (mode !== 'full') {
+    throw new ValidationError(`${field}: only in full mode (an incremental run reads only what changed, so every row it did not read would be deleted)`, field);
+  }
+  if (target.type !== 'postgres' && !target.alias_reload) {
+    throw new ValidationError(`${field}: on a search target, requires alias_reload: true (a full reload into a fresh index is what removes the documents the run did not read)`, field);
+  }
 }
 
 /**

@@ -99,21 +99,35 @@ export interface ConnectionDirectory {
 /** An open transaction of the state database, opaque to the core. */
 export type TransactionHandle = { readonly __transaction: unique symbol };
 
+/** What a write did besides writing: deletes by key actually removed (absent keys count 0). */
+export interface WriteOutcome {
+  deleted: number;
+}
+
 export interface Sink {
   /**
-   * Writes the rows idempotently, then calls `commitProgress` so the cursor advances only after
-   * the rows are durable. A sink living in the state database passes its open transaction, so
-   * both commit together; other sinks pass null after their write succeeded.
+   * Writes the rows idempotently and deletes the keys of `deletes` (rows of a soft delete, only
+   * their key is used), then calls `commitProgress` so the cursor advances only after both are
+   * durable. A sink living in the state database passes its open transaction, so all commit
+   * together; other sinks pass null after their write succeeded. Deleting an absent key is not
+   * an error, so a replayed batch changes nothing.
    */
-  write(rows: Row[], commitProgress: (tx: TransactionHandle | null) => Promise<void>): Promise<{ written: number }>;
-  /** Called once when a run starts for the first time (e.g. create the index, build a fresh one). */
-  prepareRun?(): Promise<void>;
-  /** Called when a run succeeds (e.g. swap an alias to the freshly built index). */
-  finishRun?(): Promise<void>;
+  write(rows: Row[], commitProgress: (tx: TransactionHandle | null, outcome?: WriteOutcome) => Promise<void>, deletes?: Row[]): Promise<{ written: number; deleted: number }>;
+  /**
+   * Called by every StartRun (first start, resume, continuation): create the index, build a fresh
+   * one. `fromStart` is true when the run has read nothing yet (its cursor is null).
+   */
+  prepareRun?(run: { fromStart: boolean }): Promise<void>;
+  /**
+   * Called when a run succeeds, before it is recorded so (e.g. swap an alias, delete what the run
+   * did not read); may be called again by a retried CompleteRun, and must then do nothing twice.
+   */
+  finishRun?(): Promise<WriteOutcome | void>;
 }
 
 export interface SinkContext {
   runId: string;
+  pipelineId: string;
   mode: PipelineDefinition['mode'];
   /**
    * The ids of every run of this pipeline: a sink that creates per-run objects (the search
@@ -180,6 +194,8 @@ export interface RunRecord {
   rows_read: number;
   rows_written: number;
   rows_dropped: number;
+  /** Keys removed from the target: soft deletes, and delete_missing at the run's end. */
+  rows_deleted: number;
   batches: number;
   retries: number;
   cursor: Cursor | null;
@@ -217,6 +233,8 @@ export interface BatchProgress {
   rowsRead: number;
   rowsWritten: number;
   rowsDropped: number;
+  /** Target rows or documents the batch deleted (soft deletes); absent counts 0. */
+  rowsDeleted?: number;
   /** Incremental pipelines move their checkpoint in etl.etl_state with the run's cursor. */
   checkpoint: boolean;
   /** The page size this batch asked for (counted in the run's batch_sizes). */
@@ -335,7 +353,7 @@ export interface StateStore {
   /** Advances the run (and checkpoint) inside `tx` when given, else in its own transaction. */
   advance(tx: TransactionHandle | null, progress: BatchProgress): Promise<void>;
   /** The finishing transitions; each refuses a run not owned by `executionName` (RunStateError). */
-  completeRun(runId: string, executionName: string | null): Promise<RunRecord>;
+  completeRun(runId: string, executionName: string | null, outcome?: { rowsDeleted: number }): Promise<RunRecord>;
   pauseRun(runId: string, executionName: string | null): Promise<RunRecord>;
   failRun(runId: string, executionName: string | null, error: { name: string; message: string }): Promise<RunRecord>;
   /**

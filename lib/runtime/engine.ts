@@ -67,6 +67,7 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
       return createPostgresSink(connections.writePool(connection), target, {
         sharesStateTransaction: connection === DEFAULT_CONNECTION,
         label: connections.label(connection),
+        pipelineId: context.pipelineId,
       });
     },
   };

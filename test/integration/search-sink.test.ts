@@ -99,7 +99,7 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search sink on %s
   const context = (mode: SinkContext['mode'] = 'incremental'): SinkContext => {
     const runId = randomUUID();
     runsOfPipeline.push(runId);
-    return { runId, mode, ownRunIds: async () => [...runsOfPipeline] };
+    return { runId, pipelineId: '00000000-0000-4000-8000-00000000cafe', mode, ownRunIds: async () => [...runsOfPipeline] };
   };
   const sinkFor = (index: string, options: SearchSinkOptions = {}, extra: Partial<SearchTarget> = {}, through: SearchClient = client) =>
     createSearchSink(target(index, extra), context(), through, { mapping: FILM_DIM_MAPPING, ...options });
@@ -123,7 +123,7 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search sink on %s
     const rows = films(500);
     const commit = commitSpy();
 
-    await expect(sink.write(rows, commit)).resolves.toEqual({ written: 500 });
+    await expect(sink.write(rows, commit)).resolves.toEqual({ written: 500, deleted: 0 });
 
     expect(commit).toHaveBeenCalledTimes(1);
     expect(commit).toHaveBeenCalledWith(null);

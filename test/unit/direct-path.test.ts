@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { directTarget, mayPushDown } from '../../lib/core/direct-path.ts';
 import type { PostgresTarget } from '../../lib/core/pipeline.ts';
 
+const source = { query: 'SELECT 1 AS id' };
 const target = (extra: Partial<PostgresTarget> = {}): PostgresTarget => ({ type: 'postgres', table: 'a.t', key: ['id'], ...extra });
 
 describe('direct paths', () => {
@@ -14,13 +15,18 @@ describe('direct paths', () => {
   });
 
   it('move only plain Postgres pipelines inside the databases', () => {
-    expect(directTarget({ target: target(), tasks: null })).toEqual(target());
-    expect(directTarget({ target: { type: 'elasticsearch', index: 'i', id_field: 'id' }, tasks: null })).toBeNull();
+    expect(directTarget({ source, target: target(), tasks: null })).toEqual(target());
+    expect(directTarget({ source, target: { type: 'elasticsearch', index: 'i', id_field: 'id' }, tasks: null })).toBeNull();
     const plan = [
       { type: 'sql_reader' as const, name: 'r', query: 'SELECT 1 AS id' },
       { type: 'map' as const, name: 'm', compute: { x: '1' } },
       { type: 'writer' as const, name: 'w', target: target() },
     ];
-    expect(directTarget({ target: target(), tasks: plan })).toBeNull();
+    expect(directTarget({ source, target: target(), tasks: plan })).toBeNull();
+  });
+
+  it('send pipelines with deletes through the JavaScript path, which applies them', () => {
+    expect(directTarget({ source: { ...source, deleted_flag: 'gone' }, target: target(), tasks: null })).toBeNull();
+    expect(directTarget({ source, target: target({ delete_missing: true }), tasks: null })).toBeNull();
   });
 });

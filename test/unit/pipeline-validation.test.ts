@@ -30,6 +30,11 @@ describe('pipeline validation', () => {
     [{ ...plain, target: { type: 'elasticsearch', index: 'Upper', id_field: 'id' } }, 'target.index: must be lowercase'],
     [{ ...plain, source: undefined }, 'source: required (or give tasks)'],
     [[], 'body: must be a JSON object'],
+    [{ ...plain, source: { ...plain.source, deleted_flag: 'is deleted' } }, 'source.deleted_flag: must be a SQL identifier'],
+    [{ ...plain, source: { ...plain.source, deleted_flag: 'id' } }, 'source.deleted_flag: "id" is also a key column'],
+    [{ ...plain, target: { ...plain.target, delete_missing: true } }, 'target.delete_missing: only in full mode'],
+    [{ ...plain, mode: 'full', target: { type: 'opensearch', index: 'i', id_field: 'id', delete_missing: true } }, 'target.delete_missing: on a search target, requires alias_reload'],
+    [{ ...plain, target: { ...plain.target, delete_missing: 'yes' } }, 'target.delete_missing: '],
   ])('rejects %# with a message naming the field', (body, message) => {
     expect(() => parseCreatePipeline(body)).toThrow(message);
   });
@@ -78,5 +83,21 @@ describe('keyset reads', () => {
     expect(isoTimestamp('2024-01-01 10:00:00+05:30')).toBe('2024-01-01T10:00:00+05:30');
     expect(isoTimestamp('2024-01-01 10:00:00')).toBe('2024-01-01T10:00:00');
     expect(isoTimestamp('infinity')).toBe('infinity');
+  });
+
+  it('accepts deletes: a flag in both modes and on a task plan reader, delete_missing in full mode', () => {
+    expect(parseCreatePipeline({ ...plain, source: { ...plain.source, deleted_flag: 'is_deleted' } }).source.deleted_flag).toBe('is_deleted');
+    expect(parseCreatePipeline({ ...plain, mode: 'full', target: { ...plain.target, delete_missing: true } }).target).toMatchObject({ delete_missing: true });
+    const tasks = [
+      { type: 'sql_reader', name: 'r', query: 'SELECT 1 AS id, false AS gone', deleted_flag: 'gone' },
+      { type: 'writer', name: 'w', target: { ...plain.target, delete_missing: true } },
+    ];
+    expect(parseCreatePipeline({ name: 'p', mode: 'full', tasks }).source.deleted_flag).toBe('gone');
+    expect(() => parseCreatePipeline({ name: 'p', mode: 'incremental', tasks: [{ ...tasks[0], incremental_key: 'id', incremental_id_key: 'id' }, tasks[1]] })).toThrow('tasks[1].target.delete_missing: only in full mode');
+  });
+
+  it('refuses a patch to incremental mode while the target has delete_missing, naming the field', () => {
+    const current = parseCreatePipeline({ ...plain, mode: 'full', target: { ...plain.target, delete_missing: true } });
+    expect(() => applyPatch(current, parsePipelinePatch({ mode: 'incremental' }))).toThrow('target.delete_missing: only in full mode');
   });
 });

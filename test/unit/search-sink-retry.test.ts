@@ -42,7 +42,7 @@ function fakeClient(script: Script): SearchClient & { calls: string[][] } {
 
 const rows = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ film_id: id, title: `film ${id}` }));
 const target = { type: 'elasticsearch' as const, index: 'film_dim', id_field: 'film_id' };
-const context = { runId: '4f1c2d3e-0000-4000-8000-000000000001', mode: 'incremental' as const, ownRunIds: async () => [] };
+const context = { runId: '4f1c2d3e-0000-4000-8000-000000000001', pipelineId: '4f1c2d3e-0000-4000-8000-0000000000ff', mode: 'incremental' as const, ownRunIds: async () => [] };
 
 function sinkWith(client: SearchClient, sleeps: number[], events: RetryEvent[] = []) {
   return createSearchSink(target, context, client, {
@@ -62,13 +62,13 @@ describe('search sink bulk item handling', () => {
     const events: RetryEvent[] = [];
     const commit = vi.fn(async () => undefined);
 
-    await expect(sinkWith(client, sleeps, events).write(rows, commit)).resolves.toEqual({ written: 5 });
+    await expect(sinkWith(client, sleeps, events).write(rows, commit)).resolves.toEqual({ written: 5, deleted: 0 });
 
     expect(client.calls).toEqual([['a', 'b', 'c', 'd', 'e'], ['b', 'd']]);
     expect(sleeps).toEqual([9]); // full jitter below the first ceiling (base 10 ms)
     expect(events).toEqual([{ index: 'film_dim', attempt: 1, retrying: 2, delayMs: 9, statuses: [429] }]);
     expect(commit).toHaveBeenCalledTimes(1);
-    expect(commit).toHaveBeenCalledWith(null);
+    expect(commit).toHaveBeenCalledWith(null, { deleted: 0 });
   });
 
   it('retries 5xx items too, with growing capped delays, and succeeds on the last attempt', async () => {
@@ -127,7 +127,7 @@ describe('search sink bulk item handling', () => {
     const client = fakeClient(() => OK);
     const commit = vi.fn(async () => undefined);
 
-    await expect(sinkWith(client, []).write([], commit)).resolves.toEqual({ written: 0 });
+    await expect(sinkWith(client, []).write([], commit)).resolves.toEqual({ written: 0, deleted: 0 });
     expect(client.calls).toEqual([]);
     expect(commit).toHaveBeenCalledTimes(1);
   });

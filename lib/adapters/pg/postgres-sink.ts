@@ -6,14 +6,19 @@
  * cursor advance in one transaction. A target in another database commits first, then the cursor
  * advances in the state database: a crash in between replays the batch, which the idempotent
  * upsert absorbs, so the target still ends equal to the source.
+ *
+ * Soft deletes are a DELETE by key in the same transaction as the upserts (and, in the state
+ * database, the cursor advance); deleting an absent key deletes nothing, so a replay changes
+ * nothing. delete_missing: see key-deletes.ts.
  */
 import type pg from 'pg';
 import type { PostgresTarget } from '../../core/pipeline.ts';
-import type { Row, Sink, TransactionHandle } from '../../core/ports.ts';
+import type { Row, Sink, TransactionHandle, WriteOutcome } from '../../core/ports.ts';
 import { RejectedRowError } from '../../core/errors.ts';
 import { checkout } from './checkout.ts';
 import { classifyPgError } from './classify.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
+import { createSeenKeys, deleteByKeyStatement, keysJson } from './key-deletes.ts';
 import { conflictClause } from './page-statement.ts';
 
 export interface PostgresSinkOptions {
@@ -23,39 +28,68 @@ export interface PostgresSinkOptions {
   label: string;
   /** A target locked by someone else (DDL, a long write) fails fast and is retried by the state machine. */
   lockTimeoutMs?: number;
+  /** The pipeline writing: names the table of keys seen by a delete_missing run. */
+  pipelineId: string;
 }
 
 export function createPostgresSink(pool: pg.Pool, target: PostgresTarget, options: PostgresSinkOptions): Sink {
-  async function upsertAndCommit(rows: Row[], inTransaction: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const seenKeys = target.delete_missing ? createSeenKeys(target, options.pipelineId) : null;
+  const where = `${target.table} on ${options.label}`;
+
+  /** One target transaction; `side` names whose failure a connection error is (see classify.ts). */
+  async function inTargetTransaction<T>(side: 'state' | 'target', work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await checkout(pool, 'target', `connecting to the target ${options.label}`);
     try {
       await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`);
-      if (rows.length > 0) {
-        const { sql, columns } = upsertStatement(target, rows);
-        await client.query(sql, [JSON.stringify(rows, jsonValue)]).catch((error: unknown) => {
-          throw classifyPgError(error, 'target', `writing ${rows.length} rows (${columns.join(', ')}) to ${target.table} on ${options.label}`);
-        });
-      }
-      await inTransaction(client);
+      const result = await work(client);
       await client.query('COMMIT');
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw classifyPgError(error, options.sharesStateTransaction ? 'state' : 'target');
+      throw classifyPgError(error, side);
     } finally {
       client.release();
     }
   }
 
-  return {
-    async write(rows, commitProgress) {
-      if (options.sharesStateTransaction) {
-        await upsertAndCommit(rows, (client) => commitProgress(client as unknown as TransactionHandle));
-      } else {
-        await upsertAndCommit(rows, async () => undefined);
-        await commitProgress(null);
+  async function writeAndCommit(rows: Row[], deletes: Row[], inTransaction: (client: pg.PoolClient, outcome: WriteOutcome) => Promise<void>): Promise<WriteOutcome> {
+    return await inTargetTransaction(options.sharesStateTransaction ? 'state' : 'target', async (client) => {
+      const outcome = { deleted: 0 };
+      if (deletes.length > 0) {
+        const result = await client.query(deleteByKeyStatement(target), [keysJson(target, deletes, jsonValue)]).catch((error: unknown) => {
+          throw classifyPgError(error, 'target', `deleting ${deletes.length} keys (${target.key.join(', ')}) from ${where}`);
+        });
+        outcome.deleted = result.rowCount ?? 0;
       }
-      return { written: rows.length };
+      if (rows.length > 0) {
+        const { sql, columns } = upsertStatement(target, rows);
+        await client.query(sql, [JSON.stringify(rows, jsonValue)]).catch((error: unknown) => {
+          throw classifyPgError(error, 'target', `writing ${rows.length} rows (${columns.join(', ')}) to ${where}`);
+        });
+        await seenKeys?.record(client, keysJson(target, rows, jsonValue));
+      }
+      await inTransaction(client, outcome);
+      return outcome;
+    });
+  }
+
+  return {
+    async write(rows, commitProgress, deletes = []) {
+      let outcome: WriteOutcome;
+      if (options.sharesStateTransaction) {
+        outcome = await writeAndCommit(rows, deletes, (client, done) => commitProgress(client as unknown as TransactionHandle, done));
+      } else {
+        outcome = await writeAndCommit(rows, deletes, async () => undefined);
+        await commitProgress(null, outcome);
+      }
+      return { written: rows.length, deleted: outcome.deleted };
     },
+    ...(seenKeys
+      ? {
+          prepareRun: (run: { fromStart: boolean }) => inTargetTransaction('target', (client) => seenKeys.prepare(client, run.fromStart)),
+          finishRun: async () => ({ deleted: await inTargetTransaction('target', (client) => seenKeys.sweep(client)) }),
+        }
+      : {}),
   };
 }
 

@@ -35,6 +35,7 @@ export interface RunRow {
   rows_read: string;
   rows_written: string;
   rows_dropped: string;
+  rows_deleted: string;
   batches: number;
   retries: number;
   attempted_batch: number;
@@ -86,6 +87,7 @@ export function toRun(row: RunRow): RunRecord {
     rows_read: Number(row.rows_read),
     rows_written: Number(row.rows_written),
     rows_dropped: Number(row.rows_dropped),
+    rows_deleted: Number(row.rows_deleted),
     batches: row.batches,
     retries: row.retries,
     cursor: row.cursor,

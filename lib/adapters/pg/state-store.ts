@@ -113,6 +113,8 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
     error?: { name: string; message: string },
     /** Reconciliation: only while the pipeline is active and the run still has this status. */
     unchanged?: { runStatus: RunStatus },
+    /** Rows the sink deleted while finishing the run (delete_missing). */
+    rowsDeleted = 0,
   ) {
     return await tx(async (client) => {
       // Pipeline row first, then the run: the order of requestRun and claimRun, so that a run
@@ -128,9 +130,10 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       const { rows } = await q<RunRow>(
         `UPDATE etl.pipeline_runs SET status = $2, heartbeat_at = now(),
            finished_at = CASE WHEN $2 = 'PAUSED' THEN NULL ELSE now() END,
-           error_name = coalesce($3, error_name), error_message = coalesce($4, error_message)
+           error_name = coalesce($3, error_name), error_message = coalesce($4, error_message),
+           rows_deleted = rows_deleted + $5
          WHERE id = $1 AND (status = 'RUNNING' OR (status = 'PAUSED' AND $2 = 'FAILED')) RETURNING *`,
-        [runId, runStatus, error?.name ?? null, error?.message ?? null],
+        [runId, runStatus, error?.name ?? null, error?.message ?? null, rowsDeleted],
         client,
       );
       const run = rows[0];
@@ -386,7 +389,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
         const checkOwner = progress.executionName !== undefined;
         const { rowCount } = await q(
           `UPDATE etl.pipeline_runs SET cursor = $3::jsonb, rows_read = rows_read + $4, rows_written = rows_written + $5,
-             rows_dropped = rows_dropped + $6, batches = batches + 1, heartbeat_at = now(),
+             rows_dropped = rows_dropped + $6, rows_deleted = rows_deleted + $11, batches = batches + 1, heartbeat_at = now(),
              batch_sizes = CASE WHEN $9::integer IS NULL THEN batch_sizes
                ELSE batch_sizes || jsonb_build_object($9::text, coalesce((batch_sizes ->> $9::text)::integer, 0) + 1) END,
              next_batch_size = coalesce($10::integer, next_batch_size)
@@ -394,7 +397,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
              AND ($7::boolean IS NOT TRUE OR execution_name IS NOT DISTINCT FROM $8::text)`,
           [
             progress.runId, json(progress.from), json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped,
-            checkOwner, progress.executionName ?? null, progress.batchSize ?? null, progress.nextBatchSize ?? null,
+            checkOwner, progress.executionName ?? null, progress.batchSize ?? null, progress.nextBatchSize ?? null, progress.rowsDeleted ?? 0,
           ],
           client,
         );
@@ -416,7 +419,7 @@ export function createPgStateStore(pool: pg.Pool): StateStore {
       else await tx(apply);
     },
 
-    completeRun: (runId, executionName) => finish(runId, executionName, 'SUCCEEDED', 'SUCCEEDED'),
+    completeRun: (runId, executionName, outcome) => finish(runId, executionName, 'SUCCEEDED', 'SUCCEEDED', undefined, undefined, outcome?.rowsDeleted),
     pauseRun: (runId, executionName) => finish(runId, executionName, 'PAUSED', 'PAUSED'),
     failRun: (runId, executionName, error) => finish(runId, executionName, 'FAILED', 'FAILED', error),
     failUnchangedRun: (runId, executionName, runStatus, error) => finish(runId, executionName, 'FAILED', 'FAILED', error, { runStatus }),

@@ -7,8 +7,9 @@
 import type { Row } from '../../core/ports.ts';
 import { RejectedRowError } from '../../core/errors.ts';
 
-/** One `index` action: the two NDJSON lines, each ending with "\n", and their size in bytes. */
+/** One action: its NDJSON lines (two for `index`, one for `delete`), each ending with "\n", and their size in bytes. */
 export interface BulkAction {
+  kind: 'index' | 'delete';
   id: string;
   lines: string;
   bytes: number;
@@ -53,7 +54,16 @@ export function buildActions(rows: Row[], index: string, idField: string): BulkA
   return rows.map((row, position) => {
     const id = documentId(row, idField, position);
     const lines = `${JSON.stringify({ index: { _index: index, _id: id } })}\n${serializeDocument(row)}\n`;
-    return { id, lines, bytes: Buffer.byteLength(lines, 'utf8') };
+    return { kind: 'index' as const, id, lines, bytes: Buffer.byteLength(lines, 'utf8') };
+  });
+}
+
+/** `delete` actions for the keys of soft-deleted rows, with the same _id as their `index` action would have. */
+export function buildDeleteActions(rows: Row[], index: string, idField: string): BulkAction[] {
+  return rows.map((row, position) => {
+    const id = documentId(row, idField, position);
+    const lines = `${JSON.stringify({ delete: { _index: index, _id: id } })}\n`;
+    return { kind: 'delete' as const, id, lines, bytes: Buffer.byteLength(lines, 'utf8') };
   });
 }
 

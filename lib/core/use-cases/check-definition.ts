@@ -67,7 +67,9 @@ export function createDefinitionChecks({ inspector }: { inspector: DefinitionIns
             );
           }
           if (columns && !transforms) {
-            const missing = columns.map((c) => c.name).filter((name) => !found.columns.includes(name));
+            // The soft-delete flag is a control column: it is never written, so the target needs none.
+            const written = columns.map((c) => c.name).filter((name) => name !== definition.source.deleted_flag);
+            const missing = written.filter((name) => !found.columns.includes(name));
             if (missing.length) {
               const name = missing[0]!;
               const other = found.columns.find((c) => c.toLowerCase() === name.toLowerCase());
@@ -106,6 +108,12 @@ function checkQueryColumns(
   const { sourceField, targetField } = where;
   if (source.incremental_key) requireColumn(source.incremental_key, `${sourceField}.incremental_key`);
   if (source.incremental_id_key) requireColumn(source.incremental_id_key, `${sourceField}.incremental_id_key`);
+  if (source.deleted_flag) {
+    const field = `${sourceField}.deleted_flag`;
+    requireColumn(source.deleted_flag, field);
+    const type = columns.find((c) => c.name === source.deleted_flag)!.type;
+    if (type !== 'boolean') throw new ValidationError(`${field}: "${source.deleted_flag}" is of type ${type}; it must be boolean (true deletes the row's key from the target)`, field);
+  }
   // The target key pages a full read without incremental_id_key, and is what the writer upserts on.
   const pagesByTargetKey = definition.mode === 'full' && !source.incremental_id_key;
   if (!where.transforms || pagesByTargetKey) {

@@ -8,6 +8,7 @@ import { AUTO_SIZING, DIRECT_AUTO_SIZING, batchLimit, nextBatchSize } from '../b
 import { directTarget } from '../direct-path.ts';
 import { keysetColumns, type Cursor } from '../keyset.ts';
 import { DEFAULT_CONNECTION, type Pipeline } from '../pipeline.ts';
+import { splitDeletes } from '../soft-deletes.ts';
 import { assertTargetKeys } from '../target-keys.ts';
 import type { Logger } from '../logger.ts';
 import type { BatchProgress, DirectMover, DirectMovers, ExecutionStarter, ReadRequest, Sink, SinkFactory, SourceReader, SourceReaders, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
@@ -51,11 +52,13 @@ export interface RunStepsDeps {
   ticks?: Pick<ScheduleTicks, 'recordExecutionTick'>;
 }
 
+type ProgressOf = (read: number, written: number, dropped: number, to: Cursor | null) => BatchProgress;
+
 export function createRunSteps(deps: RunStepsDeps) {
   const { store, readers, sinks, transforms, executions, logger } = deps;
   const readerFor = (pipeline: Pipeline): SourceReader => readers.forConnection(pipeline.source.connection ?? DEFAULT_CONNECTION);
   const sinkFor = (pipeline: Pipeline, runId: string): Sink =>
-    sinks.forTarget(pipeline.target, { runId, mode: pipeline.mode, ownRunIds: () => store.runIds(pipeline.id) });
+    sinks.forTarget(pipeline.target, { runId, pipelineId: pipeline.id, mode: pipeline.mode, ownRunIds: () => store.runIds(pipeline.id) });
   const reconcile = deps.reconcile ?? createReconcileRuns({ store, executions, logger });
   const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds: deps.staleRunSeconds ?? DEFAULT_STALE_RUN_SECONDS });
 
@@ -86,18 +89,27 @@ export function createRunSteps(deps: RunStepsDeps) {
     }
   }
 
-  /** The JavaScript path: rows read into objects, transformed, key-checked, written by the sink. */
-  async function readTransformWrite(pipeline: Pipeline, runId: string, request: ReadRequest, progress: (read: number, written: number, dropped: number, to: Cursor | null) => BatchProgress) {
+  /**
+   * The JavaScript path: rows read into objects, transformed, key-checked, written by the sink.
+   * Keys are checked over writes and soft deletes together: a key both deleted and written in one
+   * batch is a repeated key (which of the two wins would depend on statement order).
+   */
+  async function readTransformWrite(pipeline: Pipeline, runId: string, request: ReadRequest, progress: ProgressOf) {
     const { rows, last, done } = await readerFor(pipeline).readBatch(request);
     if (rows.length === 0) return { rowsRead: 0, rowsWritten: 0, rowsDropped: 0, last, done, path: 'rows' as const };
     const output = await transforms.compile(pipeline).run(rows);
     assertTargetKeys(output.rows, pipeline.target);
-    await sinkFor(pipeline, runId).write(output.rows, (tx) => store.advance(tx, progress(rows.length, output.rows.length, output.dropped, last)));
-    return { rowsRead: rows.length, rowsWritten: output.rows.length, rowsDropped: output.dropped, last, done, path: 'rows' as const };
+    const { upserts, deletes } = splitDeletes(output.rows, pipeline.source.deleted_flag);
+    await sinkFor(pipeline, runId).write(
+      upserts,
+      (tx, outcome) => store.advance(tx, { ...progress(rows.length, upserts.length, output.dropped, last), rowsDeleted: outcome?.deleted ?? 0 }),
+      deletes,
+    );
+    return { rowsRead: rows.length, rowsWritten: upserts.length, rowsDropped: output.dropped, last, done, path: 'rows' as const };
   }
 
   /** The direct path: every row read is written (nothing between reader and writer drops rows). */
-  async function moveDirect(mover: DirectMover, request: ReadRequest, progress: (read: number, written: number, dropped: number, to: Cursor | null) => BatchProgress) {
+  async function moveDirect(mover: DirectMover, request: ReadRequest, progress: ProgressOf) {
     const moved = await mover.movePage(request, (tx, page) => store.advance(tx, progress(page.rowsRead, page.rowsRead, 0, page.last)));
     return { ...moved, rowsWritten: moved.rowsRead, rowsDropped: 0 };
   }
@@ -160,7 +172,7 @@ export function createRunSteps(deps: RunStepsDeps) {
         const horizon = await readerFor(pipeline).horizon(pipeline.source.query, pipeline.source.incremental_key!);
         await store.setHorizon(run.id, horizon);
       }
-      await sinkFor(pipeline, run.id).prepareRun?.();
+      await sinkFor(pipeline, run.id).prepareRun?.({ fromStart: run.cursor === null });
       log.info(firstStart ? 'run started' : 'run resumed', { cursor: run.cursor, executions: run.executions });
       return { pipeline_id, run_id: run.id, batches_in_execution: 0, batches_per_execution: deps.batchesPerExecution, done: false, pause_requested: false };
     },
@@ -226,9 +238,9 @@ export function createRunSteps(deps: RunStepsDeps) {
     async completeRun(input: StepInput): Promise<LoopState> {
       const state = loop(input);
       const pipeline = (await store.getPipeline(state.pipeline_id)) ?? missing(state.pipeline_id);
-      await sinkFor(pipeline, state.run_id).finishRun?.();
-      const run = await store.completeRun(state.run_id, input.execution_name);
-      logger.info('run succeeded', { pipeline_id: state.pipeline_id, run_id: run.id, rows_read: run.rows_read, rows_written: run.rows_written, batches: run.batches, retries: run.retries });
+      const finished = await sinkFor(pipeline, state.run_id).finishRun?.();
+      const run = await store.completeRun(state.run_id, input.execution_name, { rowsDeleted: finished?.deleted ?? 0 });
+      logger.info('run succeeded', { pipeline_id: state.pipeline_id, run_id: run.id, rows_read: run.rows_read, rows_written: run.rows_written, rows_deleted: run.rows_deleted, batches: run.batches, retries: run.retries });
       return state;
     },
 
