@@ -1,0 +1,128 @@
+/**
+ * Deletes into a real Elasticsearch 9 and OpenSearch 2 node: bulk `delete` by _id from the sink
+ * (a document already gone is not an error, so a replay changes nothing), and whole runs with
+ * source.deleted_flag in both modes, where the flag never reaches a document.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSearchClient, createSearchSink, type SearchClient } from '../../lib/adapters/search/index.ts';
+import type { SearchTarget } from '../../lib/core/pipeline.ts';
+import type { Row } from '../../lib/core/ports.ts';
+import { startSearchNode, type SearchFlavour, type SearchNode } from '../../lib/local/search-node/search-node.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
+
+const START_TIMEOUT_MS = 600_000;
+
+async function documents(node: SearchNode, index: string): Promise<Array<{ _id: string; _source: Row }>> {
+  await fetch(`${node.url}/${index}/_refresh`, { method: 'POST' });
+  const response = await fetch(`${node.url}/${index}/_search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ size: 10_000, sort: [{ id: 'asc' }] }),
+  });
+  if (!response.ok) throw new Error(`search ${index}: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { hits: { hits: Array<{ _id: string; _source: Row }> } }).hits.hits;
+}
+
+describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('deletes into %s', (flavour) => {
+  let node: SearchNode;
+  let client: SearchClient;
+  let dataDir: string;
+  let db: TestDatabase;
+  let harness: RunHarness;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), `search-deletes-${flavour}-`));
+    node = await startSearchNode({ flavour, dataDir });
+    client = createSearchClient({ flavour, url: node.url });
+    db = await createTestDatabase();
+    harness = await startRunHarness({ databaseUrl: db.url, ...(flavour === 'elasticsearch' ? { esUrl: node.url } : { opensearchUrl: node.url }) });
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    await harness?.stop();
+    await db?.drop();
+    await client?.close();
+    await node?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }, 60_000);
+  beforeEach(async () => {
+    await db.pool.query(`
+      TRUNCATE etl.pipelines CASCADE;
+      DROP TABLE IF EXISTS src;
+      CREATE TABLE src (id integer PRIMARY KEY, name text, updated timestamptz NOT NULL, gone boolean);
+      INSERT INTO src SELECT i, 'row ' || i, timestamptz '2024-01-01' + i * interval '1 minute', i <= 5 FROM generate_series(1, 50) AS i;`);
+  });
+
+  const target = (index: string, extra: Partial<SearchTarget> = {}): SearchTarget => ({ type: flavour, index, id_field: 'id', ...extra });
+  const rows = (ids: number[]) => ids.map((id) => ({ id, name: `row ${id}` }));
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const ids = async (index: string) => (await documents(node, index)).map((d) => Number(d._id));
+
+  it('deletes documents by _id in the same write, and a replayed write (or a missing document) deletes nothing and fails nothing', async () => {
+    const index = `deletes-sink-${randomUUID().slice(0, 8)}`;
+    const sink = createSearchSink(target(index), { runId: randomUUID(), pipelineId: randomUUID(), mode: 'incremental', ownRunIds: async () => [] }, client);
+    await sink.prepareRun();
+    await sink.write(rows(range(1, 10)), async () => undefined);
+    const commit = vi.fn(async () => undefined);
+    await expect(sink.write(rows([11]), commit, rows([2, 4, 6]))).resolves.toEqual({ written: 1, deleted: 3 });
+    expect(commit).toHaveBeenCalledWith(null, { deleted: 3 });
+    expect(await ids(index)).toEqual([1, 3, 5, 7, 8, 9, 10, 11]);
+    await expect(sink.write(rows([11]), commit, rows([2, 4, 6, 999]))).resolves.toEqual({ written: 1, deleted: 0 });
+    expect(await ids(index)).toEqual([1, 3, 5, 7, 8, 9, 10, 11]);
+  });
+
+  it('incremental runs delete flagged rows from the index, count them, and never write the flag', async () => {
+    const index = `deletes-inc-${flavour}`;
+    const pipeline = await harness.engine.manage.create({
+      name: 'search_deletes_inc',
+      mode: 'incremental',
+      batch_size: 20,
+      source: { query: 'SELECT id, name, updated, gone FROM src', incremental_key: 'updated', incremental_id_key: 'id', deleted_flag: 'gone' },
+      target: target(index),
+    });
+    expect(await harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: 50, rows_written: 45, rows_deleted: 0 });
+    await db.pool.query(`UPDATE src SET gone = true, updated = updated + interval '1 day' WHERE id IN (10, 20)`);
+    expect(await harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: 2, rows_written: 0, rows_deleted: 2 });
+    const docs = await documents(node, index);
+    expect(docs.map((d) => Number(d._id))).toEqual(range(6, 50).filter((id) => id !== 10 && id !== 20));
+    expect(docs.every((d) => !('gone' in d._source))).toBe(true);
+  });
+
+  it('full runs delete flagged rows; running again deletes nothing more', async () => {
+    const index = `deletes-full-${flavour}`;
+    const sink = createSearchSink(target(index), { runId: randomUUID(), pipelineId: randomUUID(), mode: 'full', ownRunIds: async () => [] }, client);
+    await sink.prepareRun();
+    await sink.write(rows(range(1, 50)), async () => undefined); // an index holding every row
+    const pipeline = await harness.engine.manage.create({
+      name: 'search_deletes_full',
+      mode: 'full',
+      batch_size: 20,
+      source: { query: 'SELECT id, name, updated, gone FROM src', deleted_flag: 'gone' },
+      target: target(index),
+    });
+    expect(await harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: 50, rows_written: 45, rows_deleted: 5 });
+    expect(await ids(index)).toEqual(range(6, 50));
+    expect(await harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: 50, rows_deleted: 0 });
+    expect(await ids(index)).toEqual(range(6, 50));
+  });
+
+  it('delete_missing with alias_reload leaves exactly the documents the run read', async () => {
+    const index = `deletes-missing-${flavour}`;
+    const body = {
+      name: 'search_delete_missing',
+      mode: 'full',
+      batch_size: 20,
+      source: { query: 'SELECT id, name, updated FROM src' },
+      target: target(index, { alias_reload: true, delete_missing: true }),
+    };
+    const pipeline = await harness.engine.manage.create(body);
+    expect((await harness.runToEnd(pipeline.id)).status).toBe('SUCCEEDED');
+    await db.pool.query('DELETE FROM src WHERE id > 40');
+    expect((await harness.runToEnd(pipeline.id)).status).toBe('SUCCEEDED');
+    expect(await ids(index)).toEqual(range(1, 40));
+  });
+});
