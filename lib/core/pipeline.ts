@@ -89,7 +89,7 @@ const searchTarget = z.strictObject({
   mapping: z.record(z.string(), z.unknown()).superRefine(withinFreeformLimit).optional(),
   /** Full reloads build a new index and swap the alias `index` to it when the run succeeds. */
   alias_reload: z.boolean().optional(),
-  /** Needs alias_reload here: the swap to the freshly built index is what removes the rest. */
+  /** With alias_reload the swap to the fresh index removes the rest; without it, documents are marked (search-sink.ts). */
   delete_missing: deleteMissing,
 });
 
@@ -246,9 +246,6 @@ function checkDeletes(mode: PipelineMode, source: SourceDefinition, target: Targ
   const field = `${targetField}.delete_missing`;
   if (mode !== 'full') {
     throw new ValidationError(`${field}: only in full mode (an incremental run reads only what changed, so every row it did not read would be deleted)`, field);
-  }
-  if (target.type !== 'postgres' && !target.alias_reload) {
-    throw new ValidationError(`${field}: on a search target, requires alias_reload: true (a full reload into a fresh index is what removes the documents the run did not read)`, field);
   }
 }
 

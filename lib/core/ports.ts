@@ -134,6 +134,11 @@ export interface SinkContext {
    * alias_reload indices) removes only those of its own runs, never another pipeline's.
    */
   ownRunIds: () => Promise<string[]>;
+  /**
+   * The run itself and the failed runs whose read it continues (a full run inherits a failed
+   * run's cursor): what they wrote was read by this run's read. Used by delete_missing.
+   */
+  readRunIds?: () => Promise<string[]>;
 }
 
 export interface SinkFactory {

@@ -125,4 +125,71 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('deletes into %s',
     expect((await harness.runToEnd(pipeline.id)).status).toBe('SUCCEEDED');
     expect(await ids(index)).toEqual(range(1, 40));
   });
+
+  describe('delete_missing without alias_reload', () => {
+    const mapping = { properties: { n: { type: 'integer' } } };
+    // Documents no run of the pipeline wrote, in an index created with the pipeline's mapping.
+    const strays = async (index: string) => {
+      const sink = createSearchSink(target(index, { mapping }), { runId: randomUUID(), pipelineId: randomUUID(), mode: 'full', ownRunIds: async () => [] }, client);
+      await sink.prepareRun();
+      await sink.write(rows([1001, 1002, 1003]), async () => undefined);
+    };
+    const create = (index: string, extra: Record<string, unknown> = {}) =>
+      harness.engine.manage.create({
+        name: `missing_${index.replaceAll('-', '_')}`,
+        mode: 'full',
+        batch_size: 20,
+        source: { query: 'SELECT id, name, updated, n FROM src' },
+        target: target(index, { delete_missing: true, mapping }),
+        ...extra,
+      });
+    beforeEach(async () => {
+      await db.pool.query(`ALTER TABLE src ADD COLUMN n text; UPDATE src SET n = id::text`);
+    });
+
+    it('removes exactly the documents the run did not read, counted in rows_deleted; documents carry etl_run_id', async () => {
+      const index = `missing-ok-${flavour}`;
+      await strays(index);
+      const pipeline = await create(index);
+      const run = await harness.runToEnd(pipeline.id);
+      expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: 50, rows_written: 50, rows_deleted: 3 });
+      const docs = await documents(node, index);
+      expect(docs.map((d) => Number(d._id))).toEqual(range(1, 50));
+      expect(docs.every((d) => d._source.etl_run_id === run.id)).toBe(true);
+    });
+
+    it('a failed run deletes nothing; the run that resumes its read keeps what the failed run wrote', async () => {
+      const index = `missing-failed-${flavour}`;
+      await strays(index);
+      await db.pool.query(`UPDATE src SET n = 'not a number' WHERE id = 30`);
+      const pipeline = await create(index);
+      const failed = await harness.runToEnd(pipeline.id);
+      expect(failed).toMatchObject({ status: 'FAILED', rows_written: 20, rows_deleted: 0, error: { name: 'RejectedRowError' } });
+      // The refused batch's other documents were written (bulk items stand alone); nothing was deleted.
+      expect(await ids(index)).toEqual([...range(1, 40).filter((id) => id !== 30), 1001, 1002, 1003]);
+
+      await db.pool.query(`UPDATE src SET n = '30' WHERE id = 30`);
+      const resumed = await harness.runToEnd(pipeline.id);
+      expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed_from: failed.id, rows_read: 30, rows_deleted: 3 });
+      expect(await ids(index)).toEqual(range(1, 50));
+    });
+
+    it('a paused run deletes nothing until it resumes and succeeds', async () => {
+      const index = `missing-paused-${flavour}`;
+      await strays(index);
+      const pipeline = await create(index, { batch_size: 10 });
+      harness.delayBatches(50);
+      try {
+        const { run_id } = await harness.engine.runs.requestRun(pipeline.id);
+        await harness.until(async () => (await harness.engine.runs.getRun(pipeline.id, run_id)).batches >= 2, 'two batches');
+        await harness.engine.runs.requestPause(pipeline.id);
+        expect(await harness.waitForRun(pipeline.id, run_id, ['PAUSED'])).toMatchObject({ rows_deleted: 0 });
+        expect((await ids(index)).filter((id) => id > 1000)).toEqual([1001, 1002, 1003]);
+      } finally {
+        harness.clearIntercepts();
+      }
+      expect(await harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: 50, rows_deleted: 3 });
+      expect(await ids(index)).toEqual(range(1, 50));
+    });
+  });
 });

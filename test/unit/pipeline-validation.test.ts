@@ -33,7 +33,7 @@ describe('pipeline validation', () => {
     [{ ...plain, source: { ...plain.source, deleted_flag: 'is deleted' } }, 'source.deleted_flag: must be a SQL identifier'],
     [{ ...plain, source: { ...plain.source, deleted_flag: 'id' } }, 'source.deleted_flag: "id" is also a key column'],
     [{ ...plain, target: { ...plain.target, delete_missing: true } }, 'target.delete_missing: only in full mode'],
-    [{ ...plain, mode: 'full', target: { type: 'opensearch', index: 'i', id_field: 'id', delete_missing: true } }, 'target.delete_missing: on a search target, requires alias_reload'],
+    [{ ...plain, target: { type: 'opensearch', index: 'i', id_field: 'id', delete_missing: true } }, 'target.delete_missing: only in full mode'],
     [{ ...plain, target: { ...plain.target, delete_missing: 'yes' } }, 'target.delete_missing: '],
   ])('rejects %# with a message naming the field', (body, message) => {
     expect(() => parseCreatePipeline(body)).toThrow(message);

@@ -36,6 +36,8 @@ function fakeClient(script: Script): SearchClient & { calls: string[][] } {
     listIndices: unused,
     refresh: unused,
     count: unused,
+    putMapping: unused,
+    findIds: unused,
     close: async () => undefined,
   };
 }

@@ -48,6 +48,12 @@ export function createElasticsearchClient(config: SearchClientConfig): SearchCli
         await client.indices.refresh({ index });
       }),
     count: (index) => request('count', async () => (await client.count({ index })).count),
+    putMapping: (index, properties) =>
+      request('indices.put_mapping', async () => {
+        await client.indices.putMapping({ index, properties: properties as never });
+      }),
+    findIds: (index, query, size) =>
+      request('search', async () => (await client.search({ index, query, size, _source: false, sort: ['_doc'] })).hits.hits.flatMap((hit) => (hit._id === undefined ? [] : [hit._id]))),
     close: () => client.close(),
   };
 }

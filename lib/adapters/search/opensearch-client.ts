@@ -49,6 +49,15 @@ export function createOpenSearchClient(config: SearchClientConfig): SearchClient
         await client.indices.refresh({ index });
       }),
     count: (index) => request('count', async () => (await client.count({ index })).body.count),
+    putMapping: (index, properties) =>
+      request('indices.put_mapping', async () => {
+        await client.indices.putMapping({ index, body: { properties } as never });
+      }),
+    findIds: (index, query, size) =>
+      request('search', async () => {
+        const { body } = await client.search({ index, body: { query, size, _source: false, sort: ['_doc'] } });
+        return (body.hits.hits as Array<{ _id?: string }>).flatMap((hit) => (hit._id === undefined ? [] : [hit._id]));
+      }),
     close: () => client.close(),
   };
 }

@@ -68,6 +68,10 @@ export interface SearchClient {
   listIndices(pattern: string): Promise<string[]>;
   refresh(index: string): Promise<void>;
   count(index: string): Promise<number>;
+  /** Adds fields to the index's mapping (an existing field of the same type is left as it is). */
+  putMapping(index: string, properties: Record<string, unknown>): Promise<void>;
+  /** The _id of at most `size` documents matching `query` (no _source). */
+  findIds(index: string, query: Record<string, unknown>, size: number): Promise<string[]>;
   close(): Promise<void>;
 }
 

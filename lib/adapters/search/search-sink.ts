@@ -8,7 +8,13 @@
  * per document. The checkpoint advances (`commitProgress`) only after every document of the batch
  * was acknowledged. Soft deletes are bulk `delete` actions by the same _id in the same requests;
  * a document already missing (404 on the item, no error) is not an error, so a replayed delete
- * changes nothing. Documents become searchable at the index's next refresh (1 s by default), not
+ * changes nothing.
+ *
+ * delete_missing without alias_reload: each document carries the run that wrote it in the keyword
+ * field `etl_run_id` (RUN_MARKER_FIELD); CompleteRun finds the documents marked by no run of this
+ * read (the run and the failed runs whose cursor it inherited) and bulk-deletes them, a page at a
+ * time. Search and bulk rather than _delete_by_query: that API lives in the reindex module, which
+ * minimal nodes (the local search node) and Amazon OpenSearch Serverless do not have. Documents become searchable at the index's next refresh (1 s by default), not
  * when `write` returns: nothing here refreshes per batch, since that would slow bulk loading.
  */
 import type { Row, Sink, SinkContext, TransactionHandle, WriteOutcome } from '../../core/ports.ts';
@@ -58,8 +64,11 @@ export interface SearchSink extends Sink {
   /** The index this run writes to (the physical index during an alias reload). */
   readonly writeIndex: string;
   prepareRun(): Promise<void>;
-  finishRun(): Promise<void>;
+  finishRun(): Promise<WriteOutcome>;
 }
+
+/** The field that marks a document with the run that last wrote it (delete_missing without alias_reload). */
+export const RUN_MARKER_FIELD = 'etl_run_id';
 
 export const DEFAULT_MAX_BULK_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_MAX_BULK_ACTIONS = 1000;
@@ -80,6 +89,14 @@ export function createSearchSink(target: SearchTarget, context: SinkContext, cli
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   const itemContext: ItemContext = { index: plan.writeIndex, idField: target.id_field };
+  const marking = target.delete_missing === true && !target.alias_reload;
+  const guarded = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw classifyRequestError(error, { subject: `${what} on index ${plan.writeIndex}`, writing: false });
+    }
+  };
 
   const send = async (actions: BulkAction[]): Promise<BulkItemResult[]> => {
     try {
@@ -131,7 +148,8 @@ export function createSearchSink(target: SearchTarget, context: SinkContext, cli
   return {
     writeIndex: plan.writeIndex,
     async write(rows: Row[], commitProgress: (tx: TransactionHandle | null, outcome?: WriteOutcome) => Promise<void>, deletes: Row[] = []) {
-      const actions = [...buildDeleteActions(deletes, plan.writeIndex, target.id_field), ...buildActions(rows, plan.writeIndex, target.id_field)];
+      const documents = marking ? rows.map((row) => ({ ...row, [RUN_MARKER_FIELD]: context.runId })) : rows;
+      const actions = [...buildDeleteActions(deletes, plan.writeIndex, target.id_field), ...buildActions(documents, plan.writeIndex, target.id_field)];
       // One request at a time: memory stays at one request body, and against one node two
       // requests in flight measured only ~15% faster (the engine, not the sink, is the bottleneck).
       let deleted = 0;
@@ -139,7 +157,28 @@ export function createSearchSink(target: SearchTarget, context: SinkContext, cli
       await commitProgress(null, { deleted });
       return { written: rows.length, deleted };
     },
-    prepareRun: () => plan.prepareRun(),
-    finishRun: () => plan.finishRun(),
+    async prepareRun() {
+      await plan.prepareRun();
+      if (marking) await guarded('mapping', () => client.putMapping(plan.writeIndex, { [RUN_MARKER_FIELD]: { type: 'keyword' } }));
+    },
+    async finishRun() {
+      await plan.finishRun();
+      if (!marking) return { deleted: 0 };
+      const runs = context.readRunIds ? await context.readRunIds() : [context.runId];
+      const unmarked = { bool: { must_not: { terms: { [RUN_MARKER_FIELD]: runs } } } };
+      let deleted = 0;
+      for (;;) {
+        // Refreshed first: a document rewritten by this run but not yet searchable would still show its old marker.
+        await guarded('refresh', () => client.refresh(plan.writeIndex));
+        const ids = await guarded('delete_missing search', () => client.findIds(plan.writeIndex, unmarked, limits.maxActions));
+        if (ids.length === 0) break;
+        let removed = 0;
+        for (const chunk of chunkActions(buildDeleteActions(ids.map((id) => ({ [target.id_field]: id })), plan.writeIndex, target.id_field), limits)) removed += await writeChunk(chunk);
+        // Found but not deleted (deleted meanwhile by someone else and not yet refreshed away): retry later rather than loop.
+        if (removed === 0) throw new SearchUnavailableError(`index ${plan.writeIndex}: ${ids.length} documents to delete (delete_missing) were found but none could be deleted`);
+        deleted += removed;
+      }
+      return { deleted };
+    },
   };
 }

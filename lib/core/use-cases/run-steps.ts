@@ -58,7 +58,16 @@ export function createRunSteps(deps: RunStepsDeps) {
   const { store, readers, sinks, transforms, executions, logger } = deps;
   const readerFor = (pipeline: Pipeline): SourceReader => readers.forConnection(pipeline.source.connection ?? DEFAULT_CONNECTION);
   const sinkFor = (pipeline: Pipeline, runId: string): Sink =>
-    sinks.forTarget(pipeline.target, { runId, pipelineId: pipeline.id, mode: pipeline.mode, ownRunIds: () => store.runIds(pipeline.id) });
+    sinks.forTarget(pipeline.target, { runId, pipelineId: pipeline.id, mode: pipeline.mode, ownRunIds: () => store.runIds(pipeline.id), readRunIds: () => readChain(pipeline.id, runId) });
+  /** The run and, through resumed_from, the failed runs whose cursor it inherited. */
+  async function readChain(pipelineId: string, runId: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let id: string | null = runId; id !== null && !ids.includes(id); ) {
+      ids.push(id);
+      id = (await store.getRun(pipelineId, id))?.resumed_from ?? null;
+    }
+    return ids;
+  }
   const reconcile = deps.reconcile ?? createReconcileRuns({ store, executions, logger });
   const staleRuns = createStaleRuns({ store, executions, logger, staleRunSeconds: deps.staleRunSeconds ?? DEFAULT_STALE_RUN_SECONDS });
 
