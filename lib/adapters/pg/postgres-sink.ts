@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { PostgresTarget } from '../../core/pipeline.ts';
 import type { Row, Sink, TransactionHandle } from '../../core/ports.ts';
 import { RejectedRowError } from '../../core/errors.ts';
-import { checkout } from './checkout.ts';
+import { withTransaction } from './transaction.ts';
 import { classifyPgError } from './classify.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
 import { conflictClause } from './page-statement.ts';
@@ -27,23 +27,20 @@ export interface PostgresSinkOptions {
 
 export function createPostgresSink(pool: pg.Pool, target: PostgresTarget, options: PostgresSinkOptions): Sink {
   async function upsertAndCommit(rows: Row[], inTransaction: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    const client = await checkout(pool, 'target', `connecting to the target ${options.label}`);
-    try {
-      await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`);
-      if (rows.length > 0) {
-        const { sql, columns } = upsertStatement(target, rows);
-        await client.query(sql, [JSON.stringify(rows, jsonValue)]).catch((error: unknown) => {
-          throw classifyPgError(error, 'target', `writing ${rows.length} rows (${columns.join(', ')}) to ${target.table} on ${options.label}`);
-        });
-      }
-      await inTransaction(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw classifyPgError(error, options.sharesStateTransaction ? 'state' : 'target');
-    } finally {
-      client.release();
-    }
+    await withTransaction(
+      pool,
+      options.sharesStateTransaction ? 'state' : 'target',
+      async (client) => {
+        if (rows.length > 0) {
+          const { sql, columns } = upsertStatement(target, rows);
+          await client.query(sql, [JSON.stringify(rows, jsonValue)]).catch((error: unknown) => {
+            throw classifyPgError(error, 'target', `writing ${rows.length} rows (${columns.join(', ')}) to ${target.table} on ${options.label}`);
+          });
+        }
+        await inTransaction(client);
+      },
+      { setLocal: [`SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`], connecting: `connecting to the target ${options.label}` },
+    );
   }
 
   return {
