@@ -4,6 +4,7 @@
  * `films` count always yields the same rows, and a million films take seconds, not hours.
  */
 import type pg from 'pg';
+import { withTransaction } from '../lib/adapters/pg/transaction.ts';
 import { applyCatalogueSchema } from './demo-schemas.ts';
 
 export interface CatalogueSize {
@@ -135,20 +136,7 @@ const insertPersonLinks = `
   FROM (SELECT n, md5('film:' || n)::uuid AS id FROM generate_series(1, $1::bigint) AS n) f,
        generate_series(0, 3 + f.n % 3) AS slot`;
 
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
+const inTransaction = <T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> => withTransaction(pool, 'state', work);
 
 /** Keys first (foreign keys need them), then the rest, each stage split over two connections. */
 async function rebuildInParallel(pool: pg.Pool, restore: RestoreStatements): Promise<void> {

@@ -15,6 +15,10 @@ export type BatchSize = number | typeof AUTO_BATCH_SIZE;
 
 export const pipelineStatuses = ['IDLE', 'RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED', 'PAUSED', 'SUCCEEDED', 'FAILED'] as const;
 export type PipelineStatus = (typeof pipelineStatuses)[number];
+/** A run is under way: requested, running, or asked to pause. */
+export const ACTIVE_PIPELINE_STATUSES: readonly PipelineStatus[] = ['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED'];
+/** Active, or PAUSED with a run that may resume: the definition may not change, nor the pipeline go. */
+export const BUSY_PIPELINE_STATUSES: readonly PipelineStatus[] = [...ACTIVE_PIPELINE_STATUSES, 'PAUSED'];
 export const runStatuses = ['RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED'] as const;
 export type RunStatus = (typeof runStatuses)[number];
 

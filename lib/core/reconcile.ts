@@ -4,11 +4,11 @@
  * the run must be failed (the execution ended, or was never started) or left alone. Pure: the
  * use-case (use-cases/reconcile-runs.ts) asks Step Functions and the store applies the decision.
  */
-import type { PipelineStatus, RunStatus } from './pipeline.ts';
+import { ACTIVE_PIPELINE_STATUSES, type PipelineStatus, type RunStatus } from './pipeline.ts';
 import type { ExecutionStatus } from './ports.ts';
 
 /** Pipeline statuses in which an execution is expected to be working on the run. */
-export const ACTIVE_PIPELINE_STATUSES: readonly PipelineStatus[] = ['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED'];
+export { ACTIVE_PIPELINE_STATUSES };
 
 /**
  * How long a run request may take to start its execution (the HTTP function's 25 s timeout, with

@@ -62,6 +62,9 @@ export async function pipeCopy(source: pg.ClientBase, copyOutSql: string, target
     sink.once('finish', resolve);
     sink.once('error', reject);
   }).catch(onTargetError);
+  // Awaited at the end; until then a target that fails early (its connection ended) must not be an
+  // unhandled rejection, which would end the process (the Lambda container, or the local worker).
+  finished.catch(() => undefined);
   const socket = socketOf(source);
   let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   let used = 0;

@@ -28,7 +28,7 @@ import type { Cursor } from '../../core/keyset.ts';
 import type { DirectMover, DirectMovers, MovedPage, ReadRequest, TransactionHandle } from '../../core/ports.ts';
 import { mayPushDown } from '../../core/direct-path.ts';
 import { targetLabel } from '../../core/target-keys.ts';
-import { checkout } from './checkout.ts';
+import { withTransaction } from './transaction.ts';
 import { classifyPgError } from './classify.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { pipeCopy } from './copy-pipe.ts';
@@ -94,29 +94,28 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
         const checkTargetKeys = !sameSet(target.key, request.keyset);
         const statement = { keyset: request.keyset, limit: request.limit, columns, target, checkTargetKeys };
 
-        const client = await checkout(connections.writePool(to), sharesState ? 'state' : 'target', `connecting to the target ${connections.label(to)}`);
-        let reusable = false;
-        let page: { rowsRead: number; last: Cursor | null; done: boolean };
-        try {
-          await client.query(`BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}; SET LOCAL work_mem = ${escapeLiteral(workMem)}`);
-          const outcome = pushdown ? await pushdownPage(client, request, body, statement) : await copyPage(client, request, body, statement);
-          // NULL keys first: a NULL also compares equal to the next NULL and would read as a repeat.
-          if (outcome.nulls || Number(outcome.fetched) <= request.limit) {
-            const nulls = nullKeysError(await nullCounts(from, body, request.keyset), request.keyset);
-            if (nulls) throw nulls;
-          }
-          page = interpret(outcome, request);
-          if (page.rowsRead > 0 && sharesState) await commitProgress(client as unknown as TransactionHandle, { rowsRead: page.rowsRead, last: page.last! });
-          await client.query('COMMIT');
-          // The user's SQL ran in this session (pushdown): nothing it set may reach the next user.
-          if (pushdown) await client.query('DISCARD ALL');
-          reusable = true;
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw classifyPgError(error, sharesState ? 'state' : 'target', context);
-        } finally {
-          client.release(reusable ? undefined : true);
-        }
+        const page = await withTransaction(
+          connections.writePool(to),
+          sharesState ? 'state' : 'target',
+          async (client) => {
+            const outcome = pushdown ? await pushdownPage(client, request, body, statement) : await copyPage(client, request, body, statement);
+            // NULL keys first: a NULL also compares equal to the next NULL and would read as a repeat.
+            if (outcome.nulls || Number(outcome.fetched) <= request.limit) {
+              const nulls = nullKeysError(await nullCounts(from, body, request.keyset), request.keyset);
+              if (nulls) throw nulls;
+            }
+            const moved = interpret(outcome, request);
+            if (moved.rowsRead > 0 && sharesState) await commitProgress(client as unknown as TransactionHandle, { rowsRead: moved.rowsRead, last: moved.last! });
+            return moved;
+          },
+          {
+            setLocal: [`SET LOCAL lock_timeout = ${lockTimeoutMs}`, `SET LOCAL work_mem = ${escapeLiteral(workMem)}`],
+            connecting: `connecting to the target ${connections.label(to)}`,
+            context,
+            // The user's SQL ran in this session (pushdown): nothing it set may reach the next user.
+            afterCommit: pushdown ? (client) => client.query('DISCARD ALL') : undefined,
+          },
+        );
         if (page.rowsRead > 0 && !sharesState) await commitProgress(null, { rowsRead: page.rowsRead, last: page.last! });
         return { ...page, path: pushdown ? 'pushdown' : 'copy' };
       }

@@ -15,7 +15,7 @@ import type pg from 'pg';
 import type { PostgresTarget } from '../../core/pipeline.ts';
 import type { Row, Sink, TransactionHandle, WriteOutcome } from '../../core/ports.ts';
 import { RejectedRowError } from '../../core/errors.ts';
-import { checkout } from './checkout.ts';
+import { withTransaction } from './transaction.ts';
 import { classifyPgError } from './classify.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
 import { createSeenKeys, deleteByKeyStatement, keysJson } from './key-deletes.ts';
@@ -37,20 +37,11 @@ export function createPostgresSink(pool: pg.Pool, target: PostgresTarget, option
   const where = `${target.table} on ${options.label}`;
 
   /** One target transaction; `side` names whose failure a connection error is (see classify.ts). */
-  async function inTargetTransaction<T>(side: 'state' | 'target', work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await checkout(pool, 'target', `connecting to the target ${options.label}`);
-    try {
-      await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw classifyPgError(error, side);
-    } finally {
-      client.release();
-    }
-  }
+  const inTargetTransaction = <T>(side: 'state' | 'target', work: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+    withTransaction(pool, side, work, {
+      setLocal: [`SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs ?? 5_000)}`],
+      connecting: `connecting to the target ${options.label}`,
+    });
 
   async function writeAndCommit(rows: Row[], deletes: Row[], inTransaction: (client: pg.PoolClient, outcome: WriteOutcome) => Promise<void>): Promise<WriteOutcome> {
     return await inTargetTransaction(options.sharesStateTransaction ? 'state' : 'target', async (client) => {

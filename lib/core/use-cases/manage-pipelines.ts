@@ -7,7 +7,7 @@
  */
 import { NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { applyPatch, changesWhatIsRead, checkConnections, parseCreateRequest, parsePipelinePatch, patchesDefinition, type Pipeline, type PipelineDefinition } from '../pipeline.ts';
+import { BUSY_PIPELINE_STATUSES, applyPatch, changesWhatIsRead, checkConnections, parseCreateRequest, parsePipelinePatch, patchesDefinition, type Pipeline, type PipelineDefinition } from '../pipeline.ts';
 import { fitPage, parsePageRequest } from '../paging.ts';
 import type { ConnectionDirectory, ConnectionInfo, PipelineWithLastRun, StateStore, TransformCompiler } from '../ports.ts';
 import { firstRun, parseSchedule } from '../schedule.ts';
@@ -30,7 +30,7 @@ export interface ManagePipelinesDeps {
 }
 
 /** Statuses in which a pipeline cannot be deleted (state-store.ts refuses them too). */
-const UNDELETABLE = ['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED', 'PAUSED'];
+const UNDELETABLE: readonly string[] = BUSY_PIPELINE_STATUSES;
 
 /** A created or changed pipeline, with what could not be checked or looks risky. */
 export type CheckedPipeline = Pipeline & { warnings: string[] };

@@ -10,7 +10,7 @@
  */
 import { ConflictError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { PipelineStatus } from '../pipeline.ts';
+import { BUSY_PIPELINE_STATUSES } from '../pipeline.ts';
 import { runAfterTick, type ScheduleTick } from '../schedule.ts';
 import type { Clock, DueTick, ScheduleStore } from '../schedule-ports.ts';
 import type { RequestRuns } from './request-runs.ts';
@@ -23,7 +23,7 @@ export interface ScheduleTicksDeps {
 }
 
 /** A tick finds the pipeline busy in these statuses: it starts nothing. */
-export const BUSY_STATUSES: readonly PipelineStatus[] = ['RUN_REQUESTED', 'RUNNING', 'PAUSE_REQUESTED', 'PAUSED'];
+export const BUSY_STATUSES = BUSY_PIPELINE_STATUSES;
 
 /** The next run after a tick, or null when the expression no longer parses or never matches again. */
 function nextAfter(schedule: string, scheduledAt: Date, now: Date): Date | null {
