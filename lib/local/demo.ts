@@ -12,10 +12,11 @@ import { prepareDemoConnections } from './demo-databases.ts';
 import { localConfig } from './local-config.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 import { DEMO_PREFIX, DEMO_TABLE, demoPipeline } from './demo-namespace.ts';
+import { DELETES_PIPELINES, scenarioDeletes } from './demo-deletes.ts';
 import { scenarioSearch } from './demo-search.ts';
 import { SCHEDULED_PIPELINE, scenarioSchedule } from './demo-schedule.ts';
 
-const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search', SCHEDULED_PIPELINE].map((name) => `${DEMO_PREFIX}${name}`);
+const DEMO_PIPELINES = ['film_dim_snoop', 'film_dim_full', 'film_dim_inc', 'film_dim_tasks', 'film_dim_slow', 'film_dim_retry', 'film_dim_search', ...DELETES_PIPELINES, SCHEDULED_PIPELINE].map((name) => `${DEMO_PREFIX}${name}`);
 
 async function main(): Promise<number> {
   const apiUrl = localConfig.apiUrl;
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
     await scenarioPauseResume(api, db, checks);
     await scenarioRetry(api, db, checks);
     await scenarioSearch(api, db, checks, { esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl, mapping: loadFilmDimMapping() });
+    await scenarioDeletes(api, db, warehouse, checks, { esUrl: localConfig.esUrl, opensearchUrl: localConfig.opensearchUrl });
     // The embedded stack runs its own scheduler: this one, or the default local URL's.
     await scenarioSchedule(api, db, warehouse, checks, { localStack: stack !== undefined || apiUrl === `http://127.0.0.1:${localConfig.apiPort}` });
   } catch (error) {
