@@ -122,7 +122,7 @@ function progressLine(run: RunRecord): void {
 
 function printRun(run: RunRecord): void {
   console.log(`  run ${run.id}  ${run.status}
-  rows read ${run.rows_read}, written ${run.rows_written}, dropped ${run.rows_dropped}; batches ${run.batches}; retries ${run.retries}; executions ${run.executions}
+  rows read ${run.rows_read}, written ${run.rows_written}, dropped ${run.rows_dropped}, deleted ${run.rows_deleted}; batches ${run.batches}; retries ${run.retries}; executions ${run.executions}
   started ${run.started_at ?? '-'}  finished ${run.finished_at ?? '-'}${run.error ? `\n  error ${run.error.name}: ${run.error.message}` : ''}`);
 }
 

@@ -79,6 +79,8 @@ describe('HTTP API of the local stack', () => {
     [{ name: 'bad', mode: 'full', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: [] } }, 'target.key:'],
     [{ name: 'bad', mode: 'incremental', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'source.incremental_key: required in incremental mode'],
     [{ name: 'bad', mode: 'full', colour: 'red', source: { query: 'SELECT 1' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'colour: unknown field'],
+    [{ name: 'bad', mode: 'incremental', source: { query: 'SELECT 1', incremental_key: 'm', incremental_id_key: 'id' }, target: { type: 'postgres', table: 't', key: ['id'], delete_missing: true } }, 'target.delete_missing: only in full mode'],
+    [{ name: 'bad', mode: 'full', source: { query: 'SELECT 1', deleted_flag: 'is deleted' }, target: { type: 'postgres', table: 't', key: ['id'] } }, 'source.deleted_flag: must be a SQL identifier'],
   ])('rejects a bad body with 400 naming the field (%#)', async (body, message) => {
     const response = await fetch(`${stack.apiUrl}/pipelines`, { method: 'POST', headers: { 'x-api-key': API_KEY }, body: JSON.stringify(body) });
     expect(response.status).toBe(400);
