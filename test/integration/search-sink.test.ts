@@ -126,7 +126,7 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search sink on %s
     await expect(sink.write(rows, commit)).resolves.toEqual({ written: 500, deleted: 0 });
 
     expect(commit).toHaveBeenCalledTimes(1);
-    expect(commit).toHaveBeenCalledWith(null);
+    expect(commit).toHaveBeenCalledWith(null, { deleted: 0 });
     await client.refresh('films-write');
     expect(await client.count('films-write')).toBe(500);
     expect(hitsChecksum(await allHits(node, 'films-write'))).toBe(rowsChecksum(rows));
@@ -326,7 +326,7 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search sink on %s
 
     node = await startSearchNode({ flavour, dataDir, port });
     // The same client, as a warm Lambda container would reuse it.
-    await expect(sink.write(rows, commit)).resolves.toEqual({ written: 100 });
+    await expect(sink.write(rows, commit)).resolves.toEqual({ written: 100, deleted: 0 });
     expect(commit).toHaveBeenCalledTimes(1);
     await client.refresh('films-restart');
     expect(hitsChecksum(await allHits(node, 'films-restart'))).toBe(rowsChecksum(rows));
