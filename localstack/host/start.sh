@@ -27,7 +27,7 @@ node_bin=$REPO_ROOT/node_modules/node/bin/node
 
 env -i PATH="$PATH" HOME="$HOME" LANG="${LANG:-C.UTF-8}" \
   GATEWAY_LISTEN="$hostport" \
-  SERVICES=lambda,stepfunctions,apigateway,ssm,iam,logs,s3,cloudformation,sts,scheduler \
+  SERVICES=lambda,stepfunctions,apigateway,ssm,iam,logs,s3,cloudformation,sts,scheduler,events \
   LAMBDA_RUNTIME_EXECUTOR=etl-host \
   LAMBDA_IGNORE_ARCHITECTURE=1 \
   LAMBDA_KEEPALIVE_MS="${LAMBDA_KEEPALIVE_MS:-600000}" \
