@@ -148,8 +148,8 @@ export function createSearchSink(target: SearchTarget, context: SinkContext, cli
   return {
     writeIndex: plan.writeIndex,
     async write(rows: Row[], commitProgress: (tx: TransactionHandle | null, outcome?: WriteOutcome) => Promise<void>, deletes: Row[] = []) {
-      const documents = marking ? rows.map((row) => ({ ...row, [RUN_MARKER_FIELD]: context.runId })) : rows;
-      const actions = [...buildDeleteActions(deletes, plan.writeIndex, target.id_field), ...buildActions(documents, plan.writeIndex, target.id_field)];
+      const marker = marking ? { field: RUN_MARKER_FIELD, value: context.runId } : undefined;
+      const actions = [...buildDeleteActions(deletes, plan.writeIndex, target.id_field), ...buildActions(rows, plan.writeIndex, target.id_field, marker)];
       // One request at a time: memory stays at one request body, and against one node two
       // requests in flight measured only ~15% faster (the engine, not the sink, is the bottleneck).
       let deleted = 0;
