@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { pipeline as streamPipeline } from 'node:stream/promises';
+import { Client as EsClient } from '@elastic/elasticsearch';
 import { runPlatform } from './platform.ts';
 
 interface Args {
@@ -14,6 +15,9 @@ interface Args {
   rows: number;
   pageSize: number;
   esUrl?: string;
+  /** Search contenders: documents written (ids 1..searchRows) and the index they go to. */
+  searchRows?: number;
+  searchIndex?: string;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
@@ -125,6 +129,51 @@ const contenders: Record<string, () => Promise<Record<string, unknown>>> = {
     return report(await runPlatform({ DATABASE_URL: args.stateUrl, ETL_CONNECTION_TARGET: args.targetUrl, LOG_LEVEL: 'error' }, pipelineBody('bench_cross', 'default', 'target')));
   },
 };
+
+/** The rows both search contenders send: the first searchRows of bench.items. */
+const searchQuery = () => `SELECT ${COLUMNS.join(', ')} FROM bench.items WHERE id <= ${Number(args.searchRows)}`;
+
+Object.assign(contenders, {
+  /**
+   * The search limit: one server-side cursor (DECLARE ... FETCH 5000) fed into the official
+   * client's `helpers.bulk` at its defaults (5 MB flushes, 5 requests in flight), `index` actions
+   * with `_id` = id, into an index created with dynamic mapping like the platform's.
+   */
+  async search_raw() {
+    const c = await client(args.stateUrl);
+    const es = new EsClient({ node: args.esUrl! });
+    try {
+      return await timed(async () => {
+        async function* documents() {
+          await c.query('BEGIN READ ONLY');
+          await c.query(`DECLARE rows NO SCROLL CURSOR FOR ${searchQuery()} ORDER BY id`);
+          for (;;) {
+            const { rows } = await c.query<Record<string, unknown>>('FETCH 5000 FROM rows');
+            if (rows.length === 0) break;
+            yield* rows;
+          }
+          await c.query('COMMIT');
+        }
+        const index = args.searchIndex!;
+        const stats = await es.helpers.bulk({ datasource: documents(), onDocument: (doc) => ({ index: { _index: index, _id: String(doc.id) } }) });
+        if (stats.failed > 0) throw new Error(`helpers.bulk: ${stats.failed} documents failed`);
+      });
+    } finally {
+      await Promise.all([c.end(), es.close()]);
+    }
+  },
+
+  /** The platform into the same index (search sink, ES_URL), batch_size auto. */
+  async platform_search() {
+    const body = {
+      name: `bench_search_${Date.now()}`,
+      mode: 'full',
+      source: { query: searchQuery(), connection: 'default' },
+      target: { type: 'elasticsearch', index: args.searchIndex, id_field: 'id' },
+    };
+    return report(await runPlatform({ DATABASE_URL: args.stateUrl, ES_URL: args.esUrl!, LOG_LEVEL: 'error' }, body));
+  },
+});
 
 function pipelineBody(name: string, sourceConnection: string, connection: string): Record<string, unknown> {
   return {

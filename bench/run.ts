@@ -12,6 +12,10 @@
  *   platform_same           the platform into bench_state (pushdown), batch_size auto
  *   platform_cross          the platform into bench_target (COPY), batch_size auto
  *
+ *   search_raw              (ES_URL set) the first --search-rows rows (default 200,000) from one cursor through the client's helpers.bulk
+ *   platform_search         (ES_URL set) the same rows through the platform into the same index, batch_size auto
+ *
+ * `--only a,b` runs only the named contenders (a ratio needs its limit in the same run).
  * Prints seconds, rows/s, the ratio to the matching limit, peak RSS of each contender's process
  * and transitions per batch; writes the figures as JSON under .cache/bench/.
  */
@@ -30,8 +34,22 @@ const option = (name: string, fallback: number): number => {
 const ROWS = option('rows', 1_000_000);
 const ROUNDS = option('rounds', 1);
 const PAGE = option('page', 50_000);
-const CONTENDERS = ['limit_sql', 'limit_copy', 'pages_one_statement', 'pages_read_only_first', 'platform_same', 'platform_cross'];
-const LIMIT_OF: Record<string, string> = { pages_one_statement: 'limit_sql', pages_read_only_first: 'limit_sql', platform_same: 'limit_sql', platform_cross: 'limit_copy' };
+const SEARCH_ROWS = Math.min(option('search-rows', 200_000), ROWS);
+const ES_URL = process.env.ES_URL;
+const SEARCH_INDEX = 'bench-items';
+const SEARCH = ['search_raw', 'platform_search'];
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : null;
+const CONTENDERS = ['limit_sql', 'limit_copy', 'pages_one_statement', 'pages_read_only_first', 'platform_same', 'platform_cross', ...(ES_URL ? SEARCH : [])].filter(
+  (name) => !only || only.includes(name),
+);
+const LIMIT_OF: Record<string, string> = {
+  pages_one_statement: 'limit_sql',
+  pages_read_only_first: 'limit_sql',
+  platform_same: 'limit_sql',
+  platform_cross: 'limit_copy',
+  platform_search: 'search_raw',
+};
+const rowsOf = (name: string) => (SEARCH.includes(name) ? SEARCH_ROWS : ROWS);
 const TABLE = `(id bigint PRIMARY KEY, a integer NOT NULL, b text NOT NULL, c numeric(12,2), d timestamptz NOT NULL, e boolean NOT NULL)`;
 
 const root = path.resolve('.cache/bench');
@@ -56,9 +74,12 @@ try {
       await state.query('TRUNCATE bench.items_copy; TRUNCATE etl.pipelines CASCADE');
       await target.query('TRUNCATE bench.items_copy');
       await Promise.all([state.query('VACUUM ANALYZE bench.items_copy'), target.query('VACUUM ANALYZE bench.items_copy'), state.query('CHECKPOINT')]);
-      const result = await contender({ name, stateUrl, targetUrl, rows: ROWS, pageSize: PAGE });
-      const written = Number((await (name === 'limit_copy' || name === 'platform_cross' ? target : state).query<{ n: string }>('SELECT count(*) AS n FROM bench.items_copy')).rows[0]!.n);
-      if (written !== ROWS) throw new Error(`${name} wrote ${written} rows, not ${ROWS}`);
+      if (SEARCH.includes(name)) await searchIndex('DELETE', '');
+      const result = await contender({ name, stateUrl, targetUrl, rows: ROWS, pageSize: PAGE, esUrl: ES_URL, searchRows: SEARCH_ROWS, searchIndex: SEARCH_INDEX });
+      const written = SEARCH.includes(name)
+        ? await searchCount()
+        : Number((await (name === 'limit_copy' || name === 'platform_cross' ? target : state).query<{ n: string }>('SELECT count(*) AS n FROM bench.items_copy')).rows[0]!.n);
+      if (written !== rowsOf(name)) throw new Error(`${name} wrote ${written} rows, not ${rowsOf(name)}`);
       results.push({ round, ...result });
       process.stderr.write(`round ${round} ${name}: ${Number(result.seconds).toFixed(2)} s\n`);
     }
@@ -67,7 +88,7 @@ try {
   const summary = summarise(results);
   printTable(summary);
   const file = path.join(root, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, JSON.stringify({ rows: ROWS, rounds: ROUNDS, page: PAGE, node: process.version, cpus: (await import('node:os')).cpus().length, results, summary }, null, 2));
+  await writeFile(file, JSON.stringify({ rows: ROWS, search_rows: ES_URL ? SEARCH_ROWS : null, rounds: ROUNDS, page: PAGE, node: process.version, cpus: (await import('node:os')).cpus().length, results, summary }, null, 2));
   console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
 } catch (error) {
   console.error(error);
@@ -91,6 +112,18 @@ async function seed(state: pg.Pool, target: pg.Pool): Promise<void> {
     [ROWS],
   );
   await state.query('VACUUM ANALYZE bench.items');
+}
+
+/** Drops the bench's index (a missing index is fine) or runs `method` on it. */
+async function searchIndex(method: string, suffix: string): Promise<unknown> {
+  const response = await fetch(`${ES_URL}/${SEARCH_INDEX}${suffix}`, { method });
+  if (!response.ok && !(method === 'DELETE' && response.status === 404)) throw new Error(`${method} ${SEARCH_INDEX}${suffix}: HTTP ${response.status}`);
+  return await response.json();
+}
+
+async function searchCount(): Promise<number> {
+  await searchIndex('POST', '/_refresh');
+  return ((await searchIndex('GET', '/_count')) as { count: number }).count;
 }
 
 function contender(args: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -139,8 +172,8 @@ function summarise(results: Record<string, unknown>[]): Line[] {
     return {
       name,
       seconds: Number(s.toFixed(2)),
-      rows_per_s: Math.round(ROWS / s),
-      ratio: LIMIT_OF[name] ? Number(ratio(name).toFixed(2)) : null,
+      rows_per_s: Math.round(rowsOf(name) / s),
+      ratio: LIMIT_OF[name] && CONTENDERS.includes(LIMIT_OF[name]) ? Number(ratio(name).toFixed(2)) : null,
       peak_rss_mb: Math.max(...rounds.map((r) => Number(r.peak_rss_mb))),
       transitions_per_batch: (last.transitions_per_batch as number | undefined) ?? null,
       batches: (last.batches as number | undefined) ?? null,
@@ -150,7 +183,7 @@ function summarise(results: Record<string, unknown>[]): Line[] {
 }
 
 function printTable(lines: Line[]): void {
-  console.log(`\n${ROWS} rows, ${ROUNDS} round(s): median seconds; ratio = median over rounds of (seconds / the same round's limit)`);
+  console.log(`\n${ROWS} rows${ES_URL ? ` (search: ${SEARCH_ROWS} documents)` : ''}, ${ROUNDS} round(s): median seconds; ratio = median over rounds of (seconds / the same round's limit)`);
   console.log('contender               seconds   rows/s     ratio  peak RSS MB  transitions/batch  batches');
   for (const l of lines) {
     console.log(
