@@ -29,9 +29,9 @@ export default tseslint.config(
     },
   },
   {
-    // Config is read once (lib/runtime/config.ts, lib/local/local-config.ts); nowhere else reads process.env.
-    files: ['lib/**/*.ts', 'functions/**/*.ts'],
-    ignores: ['lib/runtime/config.ts', 'lib/local/local-config.ts', 'lib/local/search-node/cli.ts'],
+    // Config is read once (lib/runtime/config.ts, tools/local/local-config.ts); nowhere else reads process.env.
+    files: ['lib/**/*.ts', 'functions/**/*.ts', 'tools/local/**/*.ts'],
+    ignores: ['lib/runtime/config.ts', 'tools/local/local-config.ts', 'tools/local/search-node/cli.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in lib/runtime/config.ts.' }],
     },

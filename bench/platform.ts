@@ -12,7 +12,7 @@ import { createSfnExecutionStarter } from '../lib/adapters/sfn/execution-starter
 import { silentLogger, type Logger } from '../lib/core/logger.ts';
 import type { RunRecord } from '../lib/core/ports.ts';
 import type { StepInput } from '../lib/core/use-cases/run-steps.ts';
-import { loadDefinitionFile, startLocalSfnEndpoint } from '../lib/local/sfn-endpoint/index.ts';
+import { loadDefinitionFile, startLocalSfnEndpoint } from '../tools/local/sfn-endpoint/index.ts';
 import { parseConfig } from '../lib/runtime/config.ts';
 import { createConnections, createEngine } from '../lib/runtime/engine.ts';
 import { stepHandler } from '../lib/runtime/step.ts';

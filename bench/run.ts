@@ -24,8 +24,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { migrateUp } from '../lib/db/migrate.ts';
-import { startEmbeddedPostgres } from '../lib/local/embedded-postgres.ts';
-import { freePort } from '../lib/local/processes.ts';
+import { startEmbeddedPostgres } from '../tools/local/embedded-postgres.ts';
+import { freePort } from '../tools/local/processes.ts';
 
 const option = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

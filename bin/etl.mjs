@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `etl` command: a terminal client of the HTTP API (see lib/local/cli.ts).
+// The `etl` command: a terminal client of the HTTP API (see tools/local/cli.ts).
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../lib/local/cli.ts');
+await import('../tools/local/cli.ts');

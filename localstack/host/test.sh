@@ -80,7 +80,7 @@ export LOCALSTACK_HOST_ES_URL='' LOCALSTACK_LAMBDA_ES_URL=''
 
 log "starting the embedded PostgreSQL on 127.0.0.1:$pg_port"
 env -u DATABASE_URL PGPORT=$pg_port ETL_DATA_DIR="$RUN_DIR/data" \
-  setsid node_modules/.bin/tsx lib/local/db-command.ts start >"$RUN_DIR/postgres.log" 2>&1 </dev/null &
+  setsid node_modules/.bin/tsx tools/local/db-command.ts start >"$RUN_DIR/postgres.log" 2>&1 </dev/null &
 db_pid=$!
 for ((waited = 0; ; waited++)); do
   grep -q 'PostgreSQL ready' "$RUN_DIR/postgres.log" 2>/dev/null && break
@@ -93,7 +93,7 @@ done
 log "migrations and demo catalogue (localstack/migrate.sh)"
 bash localstack/migrate.sh
 log "demo connections catalogue and warehouse (roles, second database; deploy.sh stores them in SSM)"
-eval "$(DATABASE_URL=$LOCALSTACK_HOST_DATABASE_URL node_modules/.bin/tsx lib/local/db-command.ts demo-connections)"
+eval "$(DATABASE_URL=$LOCALSTACK_HOST_DATABASE_URL node_modules/.bin/tsx tools/local/db-command.ts demo-connections)"
 
 log "starting LocalStack on the host (localstack/host/start.sh)"
 bash localstack/host/start.sh

@@ -1,5 +1,5 @@
 -- The demo's reporting database (connection `warehouse`): the denormalised film dimension that
--- the demo pipelines fill from the catalogue. Applied by the local stack (lib/local/demo-databases.ts).
+-- the demo pipelines fill from the catalogue. Applied by the local stack (tools/local/demo-databases.ts).
 CREATE SCHEMA IF NOT EXISTS analytics;
 
 CREATE TABLE IF NOT EXISTS analytics.film_dim (

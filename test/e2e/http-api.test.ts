@@ -7,9 +7,9 @@ import { ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionC
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, PAGE_BUDGET_BYTES } from '../../lib/core/limits.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
-import { createApiClient, type ApiClient } from '../../lib/local/api-client.ts';
-import { freePort } from '../../lib/local/processes.ts';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { createApiClient, type ApiClient } from '../../tools/local/api-client.ts';
+import { freePort } from '../../tools/local/processes.ts';
+import { startLocalStack, type LocalStack } from '../../tools/local/stack.ts';
 import { seedCatalogue } from '../../seeds/catalogue.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FILM_DIM_QUERY, filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim.ts';

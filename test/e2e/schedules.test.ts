@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/core/logger.ts';
-import { ApiError, createApiClient, type ApiClient } from '../../lib/local/api-client.ts';
-import { freePort } from '../../lib/local/processes.ts';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { ApiError, createApiClient, type ApiClient } from '../../tools/local/api-client.ts';
+import { freePort } from '../../tools/local/processes.ts';
+import { startLocalStack, type LocalStack } from '../../tools/local/stack.ts';
 import { seedCatalogue } from '../../seeds/catalogue.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { filmDimFull, targetDiff } from '../support/film-dim.ts';

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareDemoConnections, type DemoConnections } from '../../lib/local/demo-databases.ts';
+import { prepareDemoConnections, type DemoConnections } from '../../tools/local/demo-databases.ts';
 import { seedCatalogue } from '../../seeds/catalogue.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 

@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/local/embedded-postgres.ts';
-import { freePort, isAlive } from '../../lib/local/processes.ts';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../tools/local/embedded-postgres.ts';
+import { freePort, isAlive } from '../../tools/local/processes.ts';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLocalLambda, type LocalFunction } from '../../lib/local/lambda/runner.ts';
+import { createLocalLambda, type LocalFunction } from '../../tools/local/lambda/runner.ts';
 
 const handlers = path.resolve('test/integration/fixtures/lambda-handlers.ts');
 const fn = (key: string, timeoutSeconds = 10, module = handlers): LocalFunction => ({ key, name: `etl-test-${key}`, module, exportName: key, timeoutSeconds });

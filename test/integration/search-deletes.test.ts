@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { createSearchClient, createSearchSink, type SearchClient } from '../../lib/adapters/search/index.ts';
 import type { SearchTarget } from '../../lib/core/pipeline.ts';
 import type { Row } from '../../lib/core/ports.ts';
-import { startSearchNode, type SearchFlavour, type SearchNode } from '../../lib/local/search-node/search-node.ts';
+import { startSearchNode, type SearchFlavour, type SearchNode } from '../../tools/local/search-node/search-node.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The local search node (lib/local/search-node): a real Elasticsearch and a real OpenSearch,
+ * The local search node (tools/local/search-node): a real Elasticsearch and a real OpenSearch,
  * each started on loopback, written to and searched with its official client, then stopped.
  * Also checks that a node does not outlive a parent killed with SIGKILL, and that the next
  * start on the same data directory works without manual cleanup.
@@ -13,11 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSearchNode, type SearchFlavour, type SearchNode } from '../../lib/local/search-node/search-node.ts';
-import { isAlive } from '../../lib/local/processes.ts';
+import { startSearchNode, type SearchFlavour, type SearchNode } from '../../tools/local/search-node/search-node.ts';
+import { isAlive } from '../../tools/local/processes.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(REPO_ROOT, 'lib/local/search-node/cli.ts');
+const CLI = path.join(REPO_ROOT, 'tools/local/search-node/cli.ts');
 /** The first run fetches the engine from Maven Central; CI does that beforehand with --fetch-only. */
 const START_TIMEOUT_MS = 600_000;
 

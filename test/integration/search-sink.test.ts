@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Row, SinkContext } from '../../lib/core/ports.ts';
 import type { SearchTarget } from '../../lib/core/pipeline.ts';
 import { createSearchClient, createSearchSink, createSearchSinkFactory, physicalIndexName, type SearchClient, type SearchSinkOptions } from '../../lib/adapters/search/index.ts';
-import { startSearchNode, type SearchFlavour, type SearchNode } from '../../lib/local/search-node/search-node.ts';
+import { startSearchNode, type SearchFlavour, type SearchNode } from '../../tools/local/search-node/search-node.ts';
 
 /** The first run fetches the engine from Maven Central. */
 const START_TIMEOUT_MS = 600_000;

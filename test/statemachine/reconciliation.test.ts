@@ -11,7 +11,7 @@ import { createSfnExecutionStarter } from '../../lib/adapters/sfn/execution-star
 import { createPgStateStore } from '../../lib/adapters/pg/state-store.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
 import { createRequestRuns } from '../../lib/core/use-cases/request-runs.ts';
-import { freePort } from '../../lib/local/processes.ts';
+import { freePort } from '../../tools/local/processes.ts';
 import type { TestDatabase } from '../support/database.ts';
 import { useSeededHarness } from '../support/seeded-harness.ts';
 import { filmDimFull, targetDiff } from '../support/film-dim.ts';

@@ -1,5 +1,5 @@
 /** Starts an embedded PostgreSQL and waits: a stand-in for `npm start` in process-lifecycle tests. */
-import { startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
+import { startEmbeddedPostgres } from '../../tools/local/embedded-postgres.ts';
 
 const [dataDir, port] = process.argv.slice(2);
 if (!dataDir || !port) throw new Error('usage: embedded-postgres-child <dataDir> <port>');

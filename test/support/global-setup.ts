@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateUp } from '../../lib/db/migrate.ts';
 import { applyCatalogueSchema, applyWarehouseSchema } from '../../seeds/demo-schemas.ts';
-import { freePort } from '../../lib/local/processes.ts';
+import { freePort } from '../../tools/local/processes.ts';
 
 export const TEMPLATE_DATABASE = 'etl_test_template';
 

@@ -21,7 +21,7 @@ import { ConnectionLostError } from '../../lib/core/errors.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
 import type { RunRecord } from '../../lib/core/ports.ts';
 import type { StepInput } from '../../lib/core/use-cases/run-steps.ts';
-import { loadDefinitionFile, startLocalSfnEndpoint } from '../../lib/local/sfn-endpoint/index.ts';
+import { loadDefinitionFile, startLocalSfnEndpoint } from '../../tools/local/sfn-endpoint/index.ts';
 import { parseConfig } from '../../lib/runtime/config.ts';
 import { createConnections, createEngine, type Engine } from '../../lib/runtime/engine.ts';
 import { stepHandler } from '../../lib/runtime/step.ts';

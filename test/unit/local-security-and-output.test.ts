@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { apiLogLine } from '../../lib/local/api-output.ts';
-import { maskPassword } from '../../lib/local/local-config.ts';
+import { apiLogLine } from '../../tools/local/api-output.ts';
+import { maskPassword } from '../../tools/local/local-config.ts';
 import { sameSecret } from '../../lib/runtime/http.ts';
-import { DEMO_TABLE, demoPipeline } from '../../lib/local/demo-namespace.ts';
+import { DEMO_TABLE, demoPipeline } from '../../tools/local/demo-namespace.ts';
 import { loadSeedPipeline } from '../../seeds/pipelines/index.ts';
 
 describe('the API key comparison', () => {

@@ -1,6 +1,6 @@
 /** Demo scenario 6: load film_dim into a search index and query it. */
 import type pg from 'pg';
-import { createSearchClient } from '../adapters/search/index.ts';
+import { createSearchClient } from '../../lib/adapters/search/index.ts';
 import { loadSeedPipeline } from '../../seeds/pipelines/index.ts';
 import type { ApiClient } from './api-client.ts';
 import type { DemoChecks } from './demo-checks.ts';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { RunRecord } from '../core/ports.ts';
+import type { RunRecord } from '../../lib/core/ports.ts';
 import { ApiError, createApiClient, type ApiClient } from './api-client.ts';
 import { localConfig } from './local-config.ts';
 

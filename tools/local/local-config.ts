@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { config } from '../runtime/config.ts';
+import { config } from '../../lib/runtime/config.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,7 +1,7 @@
 /** The local stack's database: `DATABASE_URL` when given, else the embedded PostgreSQL. */
 import path from 'node:path';
 import pg from 'pg';
-import { migrateUp } from '../db/migrate.ts';
+import { migrateUp } from '../../lib/db/migrate.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { localConfig } from './local-config.ts';
 

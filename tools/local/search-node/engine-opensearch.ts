@@ -98,7 +98,7 @@ async function prepareHome(context: PrepareContext): Promise<void> {
   await mkdir(path.join(home, 'plugins'), { recursive: true });
   await writeFile(path.join(home, 'config', 'log4j2.properties'), LOG4J2_PROPERTIES);
   // All settings come as -E options; the file only has to exist.
-  await writeFile(path.join(home, 'config', 'opensearch.yml'), '# settings are passed by lib/local/search-node as -E options\n');
+  await writeFile(path.join(home, 'config', 'opensearch.yml'), '# settings are passed by tools/local/search-node as -E options\n');
 }
 
 /** Maven has the modules' jars but not the descriptor and policy the distribution puts beside them. */

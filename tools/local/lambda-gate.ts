@@ -9,7 +9,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sameSecret } from '../runtime/http.ts';
+import { sameSecret } from '../../lib/runtime/http.ts';
 
 export interface LambdaGate {
   url: string;

@@ -19,7 +19,7 @@ function queryWithFlag(query: string): string {
   const flagged = query
     .replace('fw.modified,', 'greatest(fw.modified, d.deleted_at) AS modified, d.deleted_at IS NOT NULL AS deleted,')
     .replace(/FROM content\.film_work fw$/, `FROM content.film_work fw LEFT JOIN ${DELETED_TABLE} d ON d.film_id = fw.id`);
-  if (!flagged.includes('AS deleted') || !flagged.includes(DELETED_TABLE)) throw new Error('the film_dim_inc seed query changed shape; update lib/local/demo-deletes.ts');
+  if (!flagged.includes('AS deleted') || !flagged.includes(DELETED_TABLE)) throw new Error('the film_dim_inc seed query changed shape; update tools/local/demo-deletes.ts');
   return flagged;
 }
 

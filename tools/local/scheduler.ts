@@ -8,12 +8,12 @@
  * It has its own engine (the one composition root, over the stack's database and Step Functions
  * endpoint) rather than calling the HTTP API: a tick is not a user request, and needs no API key.
  */
-import { createSearchSinkFactory } from '../adapters/search/index.ts';
-import { createSfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
-import type { Logger } from '../core/logger.ts';
-import type { ScheduledPipeline } from '../core/schedule-ports.ts';
-import { parseConfig } from '../runtime/config.ts';
-import { createConnections, createEngine } from '../runtime/engine.ts';
+import { createSearchSinkFactory } from '../../lib/adapters/search/index.ts';
+import { createSfnExecutionStarter } from '../../lib/adapters/sfn/execution-starter.ts';
+import type { Logger } from '../../lib/core/logger.ts';
+import type { ScheduledPipeline } from '../../lib/core/schedule-ports.ts';
+import { parseConfig } from '../../lib/runtime/config.ts';
+import { createConnections, createEngine } from '../../lib/runtime/engine.ts';
 
 export interface LocalSchedulerOptions {
   databaseUrl: string;

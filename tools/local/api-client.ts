@@ -1,7 +1,7 @@
 /** A small client of the HTTP API for the demo, the CLI and the end-to-end tests. */
-import type { Pipeline } from '../core/pipeline.ts';
-import type { CheckpointRecord, ConnectionInfo, PipelineWithLastRun, RunRecord } from '../core/ports.ts';
-import type { Preview } from '../core/use-cases/preview-pipeline.ts';
+import type { Pipeline } from '../../lib/core/pipeline.ts';
+import type { CheckpointRecord, ConnectionInfo, PipelineWithLastRun, RunRecord } from '../../lib/core/ports.ts';
+import type { Preview } from '../../lib/core/use-cases/preview-pipeline.ts';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
