@@ -34,7 +34,7 @@ import type { ConnectionRegistry } from './connections.ts';
 import { pipeCopy } from './copy-pipe.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
 import { moveStatement, pageExtras, pageSelect, pushdownStatement, type MoveOutcome } from './page-statement.ts';
-import { oneStatement, withReadSession } from './read-session.ts';
+import { oneStatement, withConnectionReadSession } from './read-session.ts';
 import { countNullKeys, createPgSourceReader, explainMissingColumn, statementBody } from './source-reader.ts';
 import { escapeLiteral } from 'pg';
 
@@ -48,11 +48,6 @@ export interface DirectMoverOptions {
 
 const STAGE = 'pg_temp.etl_page';
 
-const readSession =
-  (pool: pg.Pool, label: string) =>
-  <T>(work: (client: pg.PoolClient) => Promise<T>) =>
-    withReadSession(pool, label, work);
-
 export function createPgDirectMovers(connections: ConnectionRegistry, options: DirectMoverOptions = {}): DirectMovers {
   const lockTimeoutMs = Math.trunc(options.lockTimeoutMs ?? 5_000);
   const workMem = options.workMem ?? '64MB';
@@ -64,7 +59,7 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
     const key = `${connection}\n${body}`;
     const cached = columnCache.get(key);
     if (cached && Date.now() - cached.at < columnsTtlMs) return cached.columns;
-    const result = await readSession(connections.readPool(connection), connections.label(connection))((client) =>
+    const result = await withConnectionReadSession(connections, connection, (client) =>
       client.query(oneStatement(`SELECT * FROM (\n${body}\n) AS src LIMIT 0`)).catch((error: unknown) => {
         throw explainMissingColumn(error, keyset);
       }),
@@ -75,7 +70,7 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
   }
 
   const nullCounts = (connection: string, body: string, keyset: string[]) =>
-    readSession(connections.readPool(connection), connections.label(connection))((client) => countNullKeys(client, body, keyset));
+    withConnectionReadSession(connections, connection, (client) => countNullKeys(client, body, keyset));
 
   return {
     forPipeline(source: SourceDefinition, target: PostgresTarget): DirectMover {
@@ -153,8 +148,7 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
              FROM ${quoteTable(target.table)} WITH NO DATA`,
         ).catch(onTarget);
         const copyOutSql = `COPY (${pageSelect(request, body, (value) => escapeLiteral(String(value)), statement.columns)}) TO STDOUT`;
-        const session = readSession(connections.readPool(from), connections.label(from));
-        await session((source) => pipeCopy(source, copyOutSql, client, `COPY ${STAGE} (${list}) FROM STDIN`, onTarget));
+        await withConnectionReadSession(connections, from, (source) => pipeCopy(source, copyOutSql, client, `COPY ${STAGE} (${list}) FROM STDIN`, onTarget));
         const result = await client.query(moveStatement({ ...statement, page: `SELECT * FROM ${STAGE}` })).catch(onTarget);
         return result.rows[0] as MoveOutcome;
       }

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { ColumnInfo, DefinitionInspector, TableInfo } from '../../core/ports.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { quoteTable } from './identifiers.ts';
-import { oneStatement, withReadSession } from './read-session.ts';
+import { oneStatement, withConnectionReadSession } from './read-session.ts';
 import { statementBody } from './source-reader.ts';
 
 /** A check answers quickly or not at all: the pipeline is still created, with a warning. */
@@ -15,7 +15,7 @@ const CHECK_TIMEOUT_MS = 5_000;
 
 export function createPgInspector(connections: ConnectionRegistry): DefinitionInspector {
   const session = <T>(connection: string, work: (client: pg.PoolClient) => Promise<T>) =>
-    withReadSession(connections.readPool(connection), connections.label(connection), async (client) => {
+    withConnectionReadSession(connections, connection, async (client) => {
       await client.query(`SET statement_timeout = ${CHECK_TIMEOUT_MS}`);
       return await work(client);
     });

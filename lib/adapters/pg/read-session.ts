@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { checkout } from './checkout.ts';
+import type { ConnectionRegistry } from './connections.ts';
 import { classifyPgError } from './classify.ts';
 import { sourceTypes } from './value-types.ts';
 
@@ -24,6 +25,11 @@ export async function withReadSession<T>(pool: pg.Pool, label: string, work: (cl
   } finally {
     client.release(reusable ? undefined : true);
   }
+}
+
+/** `withReadSession` on a named connection's read pool, its errors naming the connection. */
+export function withConnectionReadSession<T>(connections: Pick<ConnectionRegistry, 'readPool' | 'label'>, name: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withReadSession(connections.readPool(name), connections.label(name), work);
 }
 
 /**
