@@ -4,6 +4,7 @@
  * database dropping every connection. Each run must end with the target equal to the source, no
  * row written twice, and metrics that count each source row once.
  */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { ConnectionLostError, RejectedRowError } from '../../lib/core/errors.ts';
@@ -62,7 +63,18 @@ describe('run faults on the real state machine definition', () => {
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
-  it('fails the run with the error recorded when retries run out; the next run resumes from the last committed cursor', async () => {
+  /** The next run after a failure, asked for by POST /run or by an execution started with only pipeline_id (console, CLI, schedule). */
+  const nextRun = {
+    'POST /run': (pipelineId: string) => harness.runToEnd(pipelineId),
+    'an execution started with only pipeline_id': async (pipelineId: string) => {
+      const name = `outside-${pipelineId}`;
+      const { executionArn } = await harness.sfn.send(new StartExecutionCommand({ stateMachineArn: harness.stateMachineArn, name, input: JSON.stringify({ pipeline_id: pipelineId }) }));
+      const run = await harness.until(async () => (await harness.engine.runs.listRuns(pipelineId)).runs.find((r) => r.execution_arn === executionArn), 'the execution to start a run');
+      return await harness.waitForRun(pipelineId, run.id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
+    },
+  };
+
+  it.each(Object.keys(nextRun) as (keyof typeof nextRun)[])('fails the run with the error recorded when retries run out; the next run (%s) resumes from the last committed cursor', async (way) => {
     const pipeline = await harness.engine.manage.create(filmDimFull(50));
     let calls = 0;
     harness.intercept('runBatch', async (input, real) => {
@@ -83,7 +95,7 @@ describe('run faults on the real state machine definition', () => {
     expect(await targetDiff(db.pool)).toMatchObject({ targetRows: 150, extra: 0, missing: FILMS - 150 });
 
     harness.clearIntercepts();
-    const resumed = await harness.runToEnd(pipeline.id);
+    const resumed = await nextRun[way](pipeline.id);
     expect(resumed.id).not.toBe(failed.id);
     expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed_from: failed.id, rows_read: FILMS - 150, batches: 3, retries: 0, error: null });
     expect((await harness.engine.manage.get(pipeline.id)).status).toBe('SUCCEEDED');

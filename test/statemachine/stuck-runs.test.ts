@@ -135,7 +135,7 @@ describe('stuck runs and concurrent requests on the real state machine definitio
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 
-  it('an execution started from outside without run_id is refused while the run lives, and starts a new run once it is stopped', async () => {
+  it('an execution started from outside without run_id is refused while the run lives, and once it is stopped starts a new run from its cursor', async () => {
     const pipeline = await harness.engine.manage.create(filmDimFull(25));
     harness.delayBatches(10);
     const first = await harness.engine.runs.requestRun(pipeline.id);
@@ -151,8 +151,10 @@ describe('stuck runs and concurrent requests on the real state machine definitio
     const adopted = await startOutside(`outside-2-${pipeline.id}`);
     const newRun = await harness.until(async () => (await harness.engine.runs.listRuns(pipeline.id)).runs.find((r) => r.execution_arn === adopted), 'the outside execution to start a run');
     const done = await harness.waitForRun(pipeline.id, newRun.id, ['SUCCEEDED', 'FAILED', 'PAUSED']);
-    expect(done).toMatchObject({ status: 'SUCCEEDED', execution_arn: adopted, rows_read: FILMS, batches: FILMS / 25 });
-    expect(await run(pipeline.id, first.run_id)).toMatchObject({ status: 'FAILED', error: { name: 'Operator.Stopped' } });
+    const stopped = await run(pipeline.id, first.run_id);
+    expect(stopped).toMatchObject({ status: 'FAILED', error: { name: 'Operator.Stopped' } });
+    // The same run-creation path as POST /run: the stopped run's committed batches are not read again.
+    expect(done).toMatchObject({ status: 'SUCCEEDED', execution_arn: adopted, resumed_from: first.run_id, rows_read: FILMS - stopped.rows_read, batches: (FILMS - stopped.rows_read) / 25 });
     expect(await targetDiff(db.pool)).toEqual(EVERYTHING);
   });
 

@@ -1,10 +1,11 @@
 /** Pipelines and their task plans: create, list, read, change, reset, delete. */
 import { ConflictError } from '../../core/errors.ts';
 import type { Pipeline, PipelineDefinition } from '../../core/pipeline.ts';
+import { ABANDONED_BY_RESET, assertChangeable, assertDeletable, resetTransition } from '../../core/pipeline-lifecycle.ts';
 import type { PageRequest } from '../../core/paging.ts';
 import type { PipelineWithLastRun, StateStore } from '../../core/ports.ts';
 import { batchSizeColumn, toPipeline, toRun, type PipelineRow, type RunRow } from './state-rows.ts';
-import { ACTIVE_PIPELINE, UUID, type StateDb } from './state-db.ts';
+import { UUID, type StateDb } from './state-db.ts';
 
 export function createPipelineStore(db: StateDb): Pick<StateStore, 'createPipeline' | 'listPipelines' | 'getPipeline' | 'updatePipeline' | 'resetPipeline' | 'deletePipeline'> {
   const { pool, tx, q, lockPipeline, withTasks, saveTasks, resetProgress } = db;
@@ -46,9 +47,7 @@ export function createPipelineStore(db: StateDb): Pick<StateStore, 'createPipeli
     async updatePipeline(id: string, definition: PipelineDefinition, options: { reset: boolean }): Promise<Pipeline> {
       return await tx(async (client) => {
         const current = await lockPipeline(client, id);
-        if ([...ACTIVE_PIPELINE, 'PAUSED'].includes(current.status)) {
-          throw new ConflictError(`pipeline ${id} is ${current.status}; change it when it is not running or paused (a paused run can be abandoned with POST /pipelines/${id}/reset)`);
-        }
+        assertChangeable(id, current.status);
         if (options.reset) await resetProgress(client, id);
         const { rows } = await q<PipelineRow>(
           'UPDATE etl.pipelines SET mode = $2, batch_size = $3, source = $4, target = $5, updated_at = now() WHERE id = $1 RETURNING *',
@@ -63,20 +62,16 @@ export function createPipelineStore(db: StateDb): Pick<StateStore, 'createPipeli
     async resetPipeline(id: string): Promise<Pipeline> {
       return await tx(async (client) => {
         const current = await lockPipeline(client, id);
-        if (ACTIVE_PIPELINE.includes(current.status)) {
-          throw new ConflictError(`pipeline ${id} is ${current.status}; pause it (or let it finish) before resetting it`);
-        }
-        if (current.status === 'PAUSED') {
+        const reset = resetTransition(id, current.status);
+        if (reset.abandonsPausedRun) {
           await q(
-            `UPDATE etl.pipeline_runs SET status = 'FAILED', finished_at = now(), error_name = 'RunAbandonedError',
-               error_message = 'the paused run was abandoned by a reset of the pipeline; the next run reads from the beginning'
-             WHERE pipeline_id = $1 AND status = 'PAUSED'`,
-            [id],
+            `UPDATE etl.pipeline_runs SET status = 'FAILED', finished_at = now(), error_name = $2, error_message = $3 WHERE pipeline_id = $1 AND status = 'PAUSED'`,
+            [id, ABANDONED_BY_RESET.name, ABANDONED_BY_RESET.message],
             client,
           );
         }
         await resetProgress(client, id);
-        const { rows } = await q<PipelineRow>(`UPDATE etl.pipelines SET status = 'IDLE', updated_at = now() WHERE id = $1 RETURNING *`, [id], client);
+        const { rows } = await q<PipelineRow>('UPDATE etl.pipelines SET status = $2, updated_at = now() WHERE id = $1 RETURNING *', [id, reset.pipelineStatus], client);
         const [pipeline] = await withTasks(client, rows);
         return pipeline!;
       });
@@ -85,13 +80,7 @@ export function createPipelineStore(db: StateDb): Pick<StateStore, 'createPipeli
     async deletePipeline(id: string): Promise<void> {
       await tx(async (client) => {
         const current = await lockPipeline(client, id);
-        if ([...ACTIVE_PIPELINE, 'PAUSED'].includes(current.status)) {
-          throw new ConflictError(
-            current.status === 'PAUSED'
-              ? `pipeline ${id} is PAUSED; resume it, or abandon its run with POST /pipelines/${id}/reset, before deleting it`
-              : `pipeline ${id} is ${current.status}; pause it (then reset it) or let it finish before deleting it`,
-          );
-        }
+        assertDeletable(id, current.status);
         await q('DELETE FROM etl.pipelines WHERE id = $1', [id], client);
       });
     },

@@ -4,29 +4,27 @@
  * still belongs to the execution making it.
  */
 import type pg from 'pg';
-import { NotFoundError, RunStateError } from '../../core/errors.ts';
-import type { PipelineStatus, RunStatus } from '../../core/pipeline.ts';
+import { ConflictError, NotFoundError, RunStateError } from '../../core/errors.ts';
+import type { PipelineStatus } from '../../core/pipeline.ts';
 import type { BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, StateStore, TransactionHandle } from '../../core/ports.ts';
-import { refusedAdvance, stillStale } from './run-ownership.ts';
-import { toRun, type PipelineRow, type RunRow } from './state-rows.ts';
-import { ACTIVE_PIPELINE, UUID, json, type StateDb } from './state-db.ts';
+import { claimedPipelineStatus, startCursor, type CheckpointFacts } from '../../core/run-lifecycle.ts';
+import { advanceRefusal, assertClaimable, assertHandOver, batchAttempt, finishTransition, type FinishedRunStatus, type UnchangedSince } from '../../core/run-ownership.ts';
+import { createRunCreation } from './run-creation.ts';
+import { ownedRun, toRun, type PipelineRow, type RunRow } from './state-rows.ts';
+import { UUID, json, type StateDb } from './state-db.ts';
 
 export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun' | 'handOver' | 'pipelineStatus' | 'setHorizon' | 'beginBatchAttempt' | 'advance' | 'completeRun' | 'pauseRun' | 'failRun' | 'failUnchangedRun' | 'listRuns' | 'runIds' | 'getRun' | 'getCheckpoint'> {
-  const { tx, q, lockPipeline, withTasks, lockActiveRun, lockRun } = db;
+  const { tx, q, lockPipeline, withTasks, lockRun } = db;
+  const { requestLocked } = createRunCreation(db);
 
-  /**
-   * Finishes a run owned by `executionName`; the pipeline takes `pipelineStatus`. A PAUSED run can
-   * fail too: its resuming execution failed before claiming it (or could not be started), and the
-   * pipeline must not stay RUN_REQUESTED behind it.
-   */
+  /** Finishes a run as the ownership rules allow (finishTransition); the pipeline takes the run's new status. */
   async function finish(
     runId: string,
     executionName: string | null,
-    runStatus: 'SUCCEEDED' | 'PAUSED' | 'FAILED',
-    pipelineStatus: PipelineStatus,
+    to: FinishedRunStatus,
     error?: { name: string; message: string },
     /** Reconciliation: only while the pipeline is active and the run still has this status. */
-    unchanged?: { runStatus: RunStatus },
+    unchanged?: UnchangedSince,
     /** Rows the sink deleted while finishing the run (delete_missing). */
     rowsDeleted = 0,
   ) {
@@ -37,23 +35,16 @@ export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun'
       if (!parent[0]) throw new RunStateError(`run ${runId} does not exist`);
       const { rows: locked } = await q<{ status: PipelineStatus }>('SELECT status FROM etl.pipelines WHERE id = $1 FOR UPDATE', [parent[0].pipeline_id], client);
       const owned = await lockRun(client, runId);
-      if (owned.execution_name !== executionName) throw new RunStateError(`run ${runId} belongs to execution ${owned.execution_name ?? '(none)'}`);
-      if (unchanged && (owned.status !== unchanged.runStatus || !ACTIVE_PIPELINE.includes(locked[0]!.status))) {
-        throw new RunStateError(`run ${runId} moved on (run ${owned.status}, pipeline ${locked[0]!.status}) since it was read`);
-      }
+      const next = finishTransition(ownedRun(owned), locked[0]!.status, executionName, to, unchanged);
       const { rows } = await q<RunRow>(
-        `UPDATE etl.pipeline_runs SET status = $2, heartbeat_at = now(),
-           finished_at = CASE WHEN $2 = 'PAUSED' THEN NULL ELSE now() END,
-           error_name = coalesce($3, error_name), error_message = coalesce($4, error_message),
-           rows_deleted = rows_deleted + $5
-         WHERE id = $1 AND (status = 'RUNNING' OR (status = 'PAUSED' AND $2 = 'FAILED')) RETURNING *`,
-        [runId, runStatus, error?.name ?? null, error?.message ?? null, rowsDeleted],
+        `UPDATE etl.pipeline_runs SET status = $2, heartbeat_at = now(), finished_at = CASE WHEN $6 THEN now() ELSE NULL END,
+           error_name = coalesce($3, error_name), error_message = coalesce($4, error_message), rows_deleted = rows_deleted + $5
+         WHERE id = $1 RETURNING *`,
+        [runId, next.runStatus, error?.name ?? null, error?.message ?? null, rowsDeleted, next.finished],
         client,
       );
-      const run = rows[0];
-      if (!run) throw new RunStateError(`run ${runId} is not running`);
-      await q('UPDATE etl.pipelines SET status = $2, updated_at = now() WHERE id = $1', [run.pipeline_id, pipelineStatus], client);
-      return toRun(run);
+      await q('UPDATE etl.pipelines SET status = $2, updated_at = now() WHERE id = $1', [owned.pipeline_id, next.pipelineStatus], client);
+      return toRun(rows[0]!);
     });
   }
 
@@ -63,39 +54,31 @@ export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun'
         const pipeline = await lockPipeline(client, request.pipelineId).catch((error: unknown) => {
           throw error instanceof NotFoundError ? new RunStateError(error.message) : error;
         });
-        let runId = request.runId;
-        if (!runId) runId = await adoptForExternalExecution(client, pipeline, request);
+        const runId = request.runId ?? (await adoptForExternalExecution(client, pipeline, request));
         const run = await lockRun(client, runId);
-        if (run.pipeline_id !== pipeline.id) throw new RunStateError(`run ${runId} does not belong to pipeline ${pipeline.id}`);
-        if (!['RUNNING', 'PAUSED'].includes(run.status)) throw new RunStateError(`run ${runId} is ${run.status} and cannot be started`);
-        if (run.execution_name !== request.executionName) {
-          throw new RunStateError(`run ${runId} belongs to execution ${run.execution_name ?? '(none)'}, not ${request.executionName ?? '(unnamed)'}`);
-        }
+        assertClaimable(ownedRun(run), pipeline.id, request.executionName);
         const firstStart = run.started_at === null;
+        const checkpoint = firstStart ? await loadCheckpoint(client, pipeline.id) : null;
+        const cursor = startCursor({ mode: run.mode, firstStart, cursor: run.cursor }, checkpoint);
         const { rows } = await q<RunRow>(
           `UPDATE etl.pipeline_runs SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(),
-             executions = executions + 1, execution_arn = coalesce($2, execution_arn),
-             cursor = CASE WHEN started_at IS NULL AND mode = 'incremental'
-               THEN (SELECT CASE WHEN s.last_id IS NULL THEN NULL ELSE jsonb_build_array(s.last_value, s.last_id) END
-                     FROM etl.etl_state s WHERE s.pipeline_id = etl.pipeline_runs.pipeline_id)
-               ELSE cursor END
+             executions = executions + 1, execution_arn = coalesce($2, execution_arn), cursor = $3::jsonb
            WHERE id = $1 RETURNING *`,
-          [runId, request.executionArn],
+          [runId, request.executionArn, json(cursor)],
           client,
         );
-        const status = pipeline.status === 'PAUSE_REQUESTED' ? 'PAUSE_REQUESTED' : 'RUNNING';
-        const updated = await q<PipelineRow>('UPDATE etl.pipelines SET status = $2, updated_at = now() WHERE id = $1 RETURNING *', [pipeline.id, status], client);
+        const updated = await q<PipelineRow>('UPDATE etl.pipelines SET status = $2, updated_at = now() WHERE id = $1 RETURNING *', [pipeline.id, claimedPipelineStatus(pipeline.status)], client);
         const [withPlan] = await withTasks(client, updated.rows);
         return { run: toRun(rows[0]!), pipeline: withPlan!, firstStart };
       });
     },
 
     async handOver(runId, fromExecution, toExecution) {
-      const { rowCount } = await q(
-        `UPDATE etl.pipeline_runs SET execution_name = $3, heartbeat_at = now() WHERE id = $1 AND status = 'RUNNING' AND execution_name IN ($2, $3)`,
-        [runId, fromExecution, toExecution],
-      );
-      if (rowCount !== 1) throw new RunStateError(`run ${runId} is not running under execution ${fromExecution}`);
+      await tx(async (client) => {
+        const { rows } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE id = $1 FOR UPDATE', [runId], client);
+        assertHandOver(rows[0] ? ownedRun(rows[0]) : null, runId, fromExecution, toExecution);
+        await q('UPDATE etl.pipeline_runs SET execution_name = $2, heartbeat_at = now() WHERE id = $1', [runId, toExecution], client);
+      });
     },
 
     async pipelineStatus(pipelineId) {
@@ -110,9 +93,7 @@ export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun'
     async beginBatchAttempt(runId: string, executionName: string | null) {
       return await tx(async (client) => {
         const before = await lockRun(client, runId);
-        if (before.status !== 'RUNNING') throw new RunStateError(`run ${runId} is ${before.status}`);
-        if (before.execution_name !== executionName) throw new RunStateError(`run ${runId} belongs to execution ${before.execution_name ?? '(none)'}`);
-        const retry = before.attempted_batch === before.batches + 1;
+        const { retry } = batchAttempt({ ...ownedRun(before), batches: before.batches, attemptedBatch: before.attempted_batch }, executionName);
         const { rows } = await q<RunRow>(
           `UPDATE etl.pipeline_runs SET attempted_batch = batches + 1, retries = retries + $2, heartbeat_at = now()
            WHERE id = $1 RETURNING *`,
@@ -127,25 +108,19 @@ export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun'
 
     async advance(handle: TransactionHandle | null, progress: BatchProgress): Promise<void> {
       const apply = async (client: pg.ClientBase) => {
-        const checkOwner = progress.executionName !== undefined;
-        const { rowCount } = await q(
-          `UPDATE etl.pipeline_runs SET cursor = $3::jsonb, rows_read = rows_read + $4, rows_written = rows_written + $5,
-             rows_dropped = rows_dropped + $6, rows_deleted = rows_deleted + $11, batches = batches + 1, heartbeat_at = now(),
-             batch_sizes = CASE WHEN $9::integer IS NULL THEN batch_sizes
-               ELSE batch_sizes || jsonb_build_object($9::text, coalesce((batch_sizes ->> $9::text)::integer, 0) + 1) END,
-             next_batch_size = coalesce($10::integer, next_batch_size)
-           WHERE id = $1 AND status = 'RUNNING' AND cursor IS NOT DISTINCT FROM $2::jsonb
-             AND ($7::boolean IS NOT TRUE OR execution_name IS NOT DISTINCT FROM $8::text)`,
-          [
-            progress.runId, json(progress.from), json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped,
-            checkOwner, progress.executionName ?? null, progress.batchSize ?? null, progress.nextBatchSize ?? null, progress.rowsDeleted ?? 0,
-          ],
+        const { rows: current } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE id = $1 FOR UPDATE', [progress.runId], client);
+        const refusal = advanceRefusal(current[0] ? { ...ownedRun(current[0]), cursor: current[0].cursor } : null, progress);
+        if (refusal) throw refusal;
+        await q(
+          `UPDATE etl.pipeline_runs SET cursor = $2::jsonb, rows_read = rows_read + $3, rows_written = rows_written + $4,
+             rows_dropped = rows_dropped + $5, rows_deleted = rows_deleted + $8, batches = batches + 1, heartbeat_at = now(),
+             batch_sizes = CASE WHEN $6::integer IS NULL THEN batch_sizes
+               ELSE batch_sizes || jsonb_build_object($6::text, coalesce((batch_sizes ->> $6::text)::integer, 0) + 1) END,
+             next_batch_size = coalesce($7::integer, next_batch_size)
+           WHERE id = $1`,
+          [progress.runId, json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped, progress.batchSize ?? null, progress.nextBatchSize ?? null, progress.rowsDeleted ?? 0],
           client,
         );
-        if (rowCount !== 1) {
-          const { rows } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE id = $1', [progress.runId], client);
-          throw refusedAdvance(rows[0], progress);
-        }
         if (progress.checkpoint && progress.to) {
           await q(
             `INSERT INTO etl.etl_state (pipeline_id, last_value, last_id, run_id, updated_at) VALUES ($1, $2, $3, $4, now())
@@ -160,10 +135,10 @@ export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun'
       else await tx(apply);
     },
 
-    completeRun: (runId, executionName, outcome) => finish(runId, executionName, 'SUCCEEDED', 'SUCCEEDED', undefined, undefined, outcome?.rowsDeleted),
-    pauseRun: (runId, executionName) => finish(runId, executionName, 'PAUSED', 'PAUSED'),
-    failRun: (runId, executionName, error) => finish(runId, executionName, 'FAILED', 'FAILED', error),
-    failUnchangedRun: (runId, executionName, runStatus, error) => finish(runId, executionName, 'FAILED', 'FAILED', error, { runStatus }),
+    completeRun: (runId, executionName, outcome) => finish(runId, executionName, 'SUCCEEDED', undefined, undefined, outcome?.rowsDeleted),
+    pauseRun: (runId, executionName) => finish(runId, executionName, 'PAUSED'),
+    failRun: (runId, executionName, error) => finish(runId, executionName, 'FAILED', error),
+    failUnchangedRun: (runId, executionName, runStatus, error) => finish(runId, executionName, 'FAILED', error, { runStatus }),
 
     async listRuns(pipelineId, page) {
       if (!UUID.test(pipelineId)) throw new NotFoundError(`pipeline ${pipelineId} not found`);
@@ -206,19 +181,22 @@ export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun'
   };
 
   /**
-   * An execution started outside the API (console, `aws stepfunctions start-execution`) carries
-   * only pipeline_id: request the run on its behalf and make this execution its owner.
+   * An execution started outside the API (console, `aws stepfunctions start-execution`, a
+   * schedule) carries only pipeline_id: the run is requested on its behalf through the one
+   * run-creation path, owned by this execution. For a step, a refusal means the run cannot start.
    */
   async function adoptForExternalExecution(client: pg.ClientBase, pipeline: PipelineRow, request: ClaimRequest): Promise<string> {
-    const active = await lockActiveRun(client, pipeline.id);
-    if (ACTIVE_PIPELINE.includes(pipeline.status) && !(request.takeOver && stillStale(request.takeOver, active))) {
-      throw new RunStateError(`pipeline ${pipeline.id} is already ${pipeline.status}`);
-    }
-    if (pipeline.status === 'PAUSED' && request.resume === false) throw new RunStateError(`pipeline ${pipeline.id} is PAUSED; a schedule's tick does not resume it`);
-    const run =
-      active ??
-      (await q<RunRow>(`INSERT INTO etl.pipeline_runs (pipeline_id, status, mode) VALUES ($1, 'RUNNING', $2) RETURNING *`, [pipeline.id, pipeline.mode], client)).rows[0]!;
-    await q('UPDATE etl.pipeline_runs SET execution_name = $2 WHERE id = $1', [run.id, request.executionName], client);
-    return run.id;
+    const { takeOver, resume, executionName } = request;
+    const options = { ...(takeOver ? { takeOver } : {}), ...(resume === false ? { resume } : {}), ...(executionName !== null ? { nameExecution: () => executionName } : {}) };
+    const requested = await requestLocked(client, pipeline, options).catch((error: unknown) => {
+      throw error instanceof ConflictError ? new RunStateError(error.message, { cause: error }) : error;
+    });
+    return requested.run.id;
+  }
+
+  /** The checkpoint an incremental run's first claim starts from. */
+  async function loadCheckpoint(client: pg.ClientBase, pipelineId: string): Promise<CheckpointFacts | null> {
+    const { rows } = await q<{ last_value: string | null; last_id: string | null }>('SELECT last_value, last_id FROM etl.etl_state WHERE pipeline_id = $1', [pipelineId], client);
+    return rows[0] ? { lastValue: rows[0].last_value, lastId: rows[0].last_id } : null;
   }
 }

@@ -7,8 +7,7 @@ import type pg from 'pg';
 import { NotFoundError, RunStateError } from '../../core/errors.ts';
 import { ACTIVE_PIPELINE_STATUSES, type Pipeline, type PipelineStatus, type TaskDefinition } from '../../core/pipeline.ts';
 import { classifyPgError } from './classify.ts';
-import { IDLE_SECONDS, type ActiveRunRow } from './run-ownership.ts';
-import { toPipeline, type PipelineRow, type RunRow } from './state-rows.ts';
+import { toPipeline, type ObservedRunRow, type PipelineRow, type RunRow } from './state-rows.ts';
 import { withTransaction } from './transaction.ts';
 
 export const ACTIVE_PIPELINE: readonly PipelineStatus[] = ACTIVE_PIPELINE_STATUSES;
@@ -70,9 +69,9 @@ export function createStateDb(pool: pg.Pool) {
   }
 
   /** The pipeline's RUNNING or PAUSED run (at most one: a partial unique index), locked. */
-  async function lockActiveRun(client: pg.ClientBase, pipelineId: string): Promise<ActiveRunRow | undefined> {
-    const { rows } = await q<ActiveRunRow>(
-      `SELECT *, ${IDLE_SECONDS} AS idle_seconds FROM etl.pipeline_runs WHERE pipeline_id = $1 AND status IN ('RUNNING', 'PAUSED') FOR UPDATE`,
+  async function lockActiveRun(client: pg.ClientBase, pipelineId: string): Promise<ObservedRunRow | undefined> {
+    const { rows } = await q<ObservedRunRow>(
+      `SELECT *, now() AS observed_at FROM etl.pipeline_runs WHERE pipeline_id = $1 AND status IN ('RUNNING', 'PAUSED') FOR UPDATE`,
       [pipelineId],
       client,
     );

@@ -1,6 +1,7 @@
 /** Database rows of the etl schema and their API shapes (counts as numbers, times as ISO text). */
 import { AUTO_BATCH_SIZE, type BatchSize, type Pipeline, type PipelineStatus, type RunStatus, type TaskDefinition } from '../../core/pipeline.ts';
 import type { RunRecord } from '../../core/ports.ts';
+import { idleSeconds, type ActiveRunFacts, type OwnedRunFacts } from '../../core/run-ownership.ts';
 import type { ScheduleTick } from '../../core/schedule.ts';
 
 export interface PipelineRow {
@@ -105,3 +106,13 @@ export function toRun(row: RunRow): RunRecord {
 
 /** "auto" is stored as NULL. */
 export const batchSizeColumn = (size: BatchSize): number | null => (size === AUTO_BATCH_SIZE ? null : size);
+
+/** A run row with the database's clock read in the same statement (its idle time has no skew). */
+export type ObservedRunRow = RunRow & { observed_at: Date };
+
+/** The run as the ownership rules see it. */
+export const ownedRun = (row: RunRow): OwnedRunFacts => ({ id: row.id, pipelineId: row.pipeline_id, status: row.status, executionName: row.execution_name });
+
+export const runIdleSeconds = (row: ObservedRunRow): number => idleSeconds(row.observed_at, { heartbeatAt: row.heartbeat_at, requestedAt: row.requested_at });
+
+export const activeRunFacts = (row: ObservedRunRow): ActiveRunFacts => ({ id: row.id, status: row.status, executionName: row.execution_name, idleSeconds: runIdleSeconds(row) });
