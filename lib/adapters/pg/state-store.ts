@@ -1,8 +1,10 @@
 /**
  * The state store over the `etl` schema, one module per concern over one transaction helper:
  * pipelines (pipeline-store.ts), run requests (run-request-store.ts), a run's progress
- * (run-progress-store.ts). Every status transition is one conditional UPDATE or a short
- * transaction holding the pipeline row lock, so concurrent requests and executions cannot both
+ * (run-progress-store.ts), with run creation in one place (run-creation.ts). Every status
+ * transition is a short transaction holding the row locks (pipeline first, then run), in which the
+ * facts are read and the core's rules (lib/core/run-lifecycle.ts, run-ownership.ts,
+ * pipeline-lifecycle.ts) decide what is written, so concurrent requests and executions cannot both
  * win; the partial unique index on pipeline_runs is the database's own backstop.
  */
 import type pg from 'pg';

@@ -3,7 +3,7 @@
  * target is StartExecution of the run state machine (Scheduler's templated Step Functions target)
  * through a role allowed only that. Its input is `{"pipeline_id", "scheduled_at"}`: StartRun adopts
  * or creates the run as for any execution without run_id, and `scheduled_at` (Scheduler's
- * `<aws.scheduler.scheduled-time>`) marks it as a tick (run-steps.ts). Times are UTC.
+ * `<aws.scheduler.scheduled-time>`) marks it as a tick (start-run.ts). Times are UTC.
  */
 import {
   CreateScheduleCommand,

@@ -6,7 +6,7 @@
  *
  * Two ways in: the local stack's scheduler claims due ticks itself (`runDue`, over next_run_at);
  * in the cloud EventBridge Scheduler starts an execution whose StartRun reports the outcome
- * (`recordExecutionTick`, called from run-steps.ts).
+ * (`recordExecutionTick`, called from start-run.ts).
  */
 import { ConflictError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
