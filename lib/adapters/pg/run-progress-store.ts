@@ -4,7 +4,7 @@
  * still belongs to the execution making it.
  */
 import type pg from 'pg';
-import { ConflictError, NotFoundError, RunStateError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError, RunStateError, TransientConflictError } from '../../core/errors.ts';
 import type { PipelineStatus } from '../../core/pipeline.ts';
 import type { BatchProgress, CheckpointRecord, ClaimRequest, ClaimedRun, StateStore, TransactionHandle } from '../../core/ports.ts';
 import { claimedPipelineStatus, startCursor, type CheckpointFacts } from '../../core/run-lifecycle.ts';
@@ -108,19 +108,29 @@ export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun'
 
     async advance(handle: TransactionHandle | null, progress: BatchProgress): Promise<void> {
       const apply = async (client: pg.ClientBase) => {
-        const { rows: current } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE id = $1 FOR UPDATE', [progress.runId], client);
-        const refusal = advanceRefusal(current[0] ? { ...ownedRun(current[0]), cursor: current[0].cursor } : null, progress);
-        if (refusal) throw refusal;
-        await q(
-          `UPDATE etl.pipeline_runs SET cursor = $2::jsonb, rows_read = rows_read + $3, rows_written = rows_written + $4,
-             rows_dropped = rows_dropped + $5, rows_deleted = rows_deleted + $8, batches = batches + 1, heartbeat_at = now(),
-             batch_sizes = CASE WHEN $6::integer IS NULL THEN batch_sizes
-               ELSE batch_sizes || jsonb_build_object($6::text, coalesce((batch_sizes ->> $6::text)::integer, 0) + 1) END,
-             next_batch_size = coalesce($7::integer, next_batch_size)
-           WHERE id = $1`,
-          [progress.runId, json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped, progress.batchSize ?? null, progress.nextBatchSize ?? null, progress.rowsDeleted ?? 0],
+        // The guard is advanceRefusal (lib/core/run-ownership.ts) as one compare-and-set: RUNNING,
+        // the cursor the batch started from, the same owner. One statement, as every batch pays it
+        // (locking the row first to ask the rule costs a round trip per batch); a refusal is then
+        // explained by the rule itself, over the row as it is now.
+        const checkOwner = progress.executionName !== undefined;
+        const { rowCount } = await q(
+          `UPDATE etl.pipeline_runs SET cursor = $3::jsonb, rows_read = rows_read + $4, rows_written = rows_written + $5,
+             rows_dropped = rows_dropped + $6, rows_deleted = rows_deleted + $11, batches = batches + 1, heartbeat_at = now(),
+             batch_sizes = CASE WHEN $9::integer IS NULL THEN batch_sizes
+               ELSE batch_sizes || jsonb_build_object($9::text, coalesce((batch_sizes ->> $9::text)::integer, 0) + 1) END,
+             next_batch_size = coalesce($10::integer, next_batch_size)
+           WHERE id = $1 AND status = 'RUNNING' AND cursor IS NOT DISTINCT FROM $2::jsonb
+             AND ($7::boolean IS NOT TRUE OR execution_name IS NOT DISTINCT FROM $8::text)`,
+          [
+            progress.runId, json(progress.from), json(progress.to), progress.rowsRead, progress.rowsWritten, progress.rowsDropped,
+            checkOwner, progress.executionName ?? null, progress.batchSize ?? null, progress.nextBatchSize ?? null, progress.rowsDeleted ?? 0,
+          ],
           client,
         );
+        if (rowCount !== 1) {
+          const { rows } = await q<RunRow>('SELECT * FROM etl.pipeline_runs WHERE id = $1', [progress.runId], client);
+          throw advanceRefusal(rows[0] ? { ...ownedRun(rows[0]), cursor: rows[0].cursor } : null, progress) ?? movedOn(progress.runId);
+        }
         if (progress.checkpoint && progress.to) {
           await q(
             `INSERT INTO etl.etl_state (pipeline_id, last_value, last_id, run_id, updated_at) VALUES ($1, $2, $3, $4, now())
@@ -200,3 +210,6 @@ export function createRunProgressStore(db: StateDb): Pick<StateStore, 'claimRun'
     return rows[0] ? { lastValue: rows[0].last_value, lastId: rows[0].last_id } : null;
   }
 }
+
+/** The run changed between the refused update and the read that explains it: read again. */
+const movedOn = (runId: string) => new TransientConflictError(`run ${runId} moved on while this batch committed; read again from the new cursor`);
