@@ -3,8 +3,8 @@
  * run, resume its paused run, or create a run), where a new run starts reading (a failed full
  * run's cursor is inherited), and where a run's first claim puts its cursor (an incremental run
  * starts at the checkpoint). Pure: the stores load these facts under their row locks, in the
- * transaction that then writes the decision (lib/adapters/pg/run-request-store.ts), and the
- * in-memory store of the use-case tests applies the same functions.
+ * transaction that then writes the decision (lib/adapters/pg/run-creation.ts,
+ * run-progress-store.ts), and the in-memory store of the use-case tests applies the same functions.
  *
  * One path creates runs: POST /run, a schedule's tick and an execution started from outside with
  * only `pipeline_id` all go through `decideRunRequest`, so all start from the same cursor.

@@ -24,10 +24,10 @@ export function createStartRun(deps: RunStepsDeps, { readerFor, sinkFor }: StepC
   async function adoption(pipelineId: string, executionName: string): Promise<{ runId: string | null; takeOver: TakeOver | null }> {
     try {
       const active = await store.activeRun(pipelineId);
-      const adoption = decideAdoption(active?.run ?? null, executionName);
-      if (adoption.action === 'claim-own') return { runId: adoption.runId, takeOver: null };
+      const decision = decideAdoption(active?.run ?? null, executionName);
+      if (decision.action === 'claim-own') return { runId: decision.runId, takeOver: null };
       // Like a run request: a run whose execution ended is FAILED first, and this execution starts a new one.
-      if (adoption.reconcileFirst) await reconcile.pipeline(pipelineId);
+      if (decision.reconcileFirst) await reconcile.pipeline(pipelineId);
       return { runId: null, takeOver: await staleRuns.check(pipelineId) };
     } catch (error) {
       // Domain errors never reach the state machine: for it, the run cannot start.
