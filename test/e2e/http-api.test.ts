@@ -3,16 +3,14 @@
  * endpoint, the real definition), driven through the HTTP API as a user would.
  */
 import { readFile } from 'node:fs/promises';
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, PAGE_BUDGET_BYTES } from '../../lib/core/limits.ts';
-import { silentLogger } from '../../lib/core/logger.ts';
-import { createApiClient, type ApiClient } from '../../tools/local/api-client.ts';
-import { freePort } from '../../tools/local/processes.ts';
-import { startLocalStack, type LocalStack } from '../../tools/local/stack.ts';
-import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import type { ApiClient } from '../../tools/local/api-client.ts';
+import type { LocalStack } from '../../tools/local/stack.ts';
+import type { TestDatabase } from '../support/database.ts';
 import { FILM_DIM_QUERY, filmDimFull, filmDimIncremental, targetDiff } from '../support/film-dim.ts';
+import { startLocalStackUnderTest, type LocalStackUnderTest } from '../support/local-stack.ts';
 
 const API_KEY = 'e2e-secret-key';
 
@@ -32,29 +30,15 @@ describe('HTTP API of the local stack', () => {
   let stack: LocalStack;
   let api: ApiClient;
   let sfn: SFNClient;
+  let local: LocalStackUnderTest | undefined;
   const apiOutput: string[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedCatalogue(db.pool, { films: 400 });
-    stack = await startLocalStack({
-      apiPort: await freePort(),
-      lambdaPort: await freePort(),
-      sfnPort: await freePort(),
-      databaseUrl: db.url,
-      apiKey: API_KEY,
-      logger: silentLogger,
-      onApiOutput: (line) => apiOutput.push(line),
-    });
-    api = createApiClient(stack.apiUrl, API_KEY);
-    sfn = new SFNClient({ region: 'us-east-1', endpoint: stack.sfnUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    local = await startLocalStackUnderTest({ films: 400, apiKey: API_KEY, onApiOutput: (line) => apiOutput.push(line) });
+    ({ db, stack, api, sfn } = local);
   }, 180_000);
 
-  afterAll(async () => {
-    sfn?.destroy();
-    await stack?.stop();
-    await db?.drop();
-  });
+  afterAll(() => local?.stop());
 
   it('answers /health without an API key', async () => {
     const response = await fetch(`${stack.apiUrl}/health`);

@@ -5,16 +5,14 @@
  * timeout and retried or failed as the definition declares, while the API, the Step Functions
  * endpoint and other pipelines carry on.
  */
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgStateStore } from '../../lib/adapters/pg/state-store.ts';
-import { silentLogger } from '../../lib/core/logger.ts';
-import { createApiClient, type ApiClient } from '../../tools/local/api-client.ts';
-import { freePort } from '../../tools/local/processes.ts';
-import { startLocalStack, type LocalStack } from '../../tools/local/stack.ts';
-import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import type { ApiClient } from '../../tools/local/api-client.ts';
+import type { LocalStack } from '../../tools/local/stack.ts';
+import type { TestDatabase } from '../support/database.ts';
 import { FILM_DIM_QUERY, filmDimFull } from '../support/film-dim.ts';
+import { startLocalStackUnderTest, type LocalStackUnderTest } from '../support/local-stack.ts';
 
 const FILMS = 100;
 const RUN_BATCH_TIMEOUT_SECONDS = 2;
@@ -37,32 +35,22 @@ describe('steps of the local stack', () => {
   let stack: LocalStack;
   let api: ApiClient;
   let sfn: SFNClient;
+  let local: LocalStackUnderTest | undefined;
   const stepLines: string[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedCatalogue(db.pool, { films: FILMS });
-    await db.pool.query('CREATE TABLE public.regex_target (id int PRIMARY KEY, x text)');
-    stack = await startLocalStack({
-      apiPort: await freePort(),
-      lambdaPort: await freePort(),
-      sfnPort: await freePort(),
-      databaseUrl: db.url,
-      logger: silentLogger,
+    local = await startLocalStackUnderTest({
+      films: FILMS,
+      prepare: async (created) => void (await created.pool.query('CREATE TABLE public.regex_target (id int PRIMARY KEY, x text)')),
       settings: SETTINGS,
       functionTimeouts: { runBatch: RUN_BATCH_TIMEOUT_SECONDS },
       retryIntervalOverrides: { RunBatch: 0 },
       onStepOutput: (line) => stepLines.push(line),
     });
-    api = createApiClient(stack.apiUrl);
-    sfn = new SFNClient({ region: 'us-east-1', endpoint: stack.sfnUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    ({ db, stack, api, sfn } = local);
   }, 180_000);
 
-  afterAll(async () => {
-    sfn?.destroy();
-    await stack?.stop();
-    await db?.drop();
-  });
+  afterAll(() => local?.stop());
 
   const executionsOf = async (runId: string) => {
     const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn, maxResults: 1000 }));

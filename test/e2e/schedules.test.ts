@@ -5,13 +5,11 @@
  * shortened (1 s instead of 5 s); the rate itself is the real one minute.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../lib/core/logger.ts';
-import { ApiError, createApiClient, type ApiClient } from '../../tools/local/api-client.ts';
-import { freePort } from '../../tools/local/processes.ts';
-import { startLocalStack, type LocalStack } from '../../tools/local/stack.ts';
-import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { ApiError, type ApiClient } from '../../tools/local/api-client.ts';
+import type { LocalStack } from '../../tools/local/stack.ts';
+import type { TestDatabase } from '../support/database.ts';
 import { filmDimFull, targetDiff } from '../support/film-dim.ts';
+import { startLocalStackUnderTest, type LocalStackUnderTest } from '../support/local-stack.ts';
 
 const FILMS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,26 +18,14 @@ describe('schedules on the local stack', () => {
   let db: TestDatabase;
   let stack: LocalStack;
   let api: ApiClient;
+  let local: LocalStackUnderTest | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedCatalogue(db.pool, { films: FILMS });
-    stack = await startLocalStack({
-      apiPort: await freePort(),
-      lambdaPort: await freePort(),
-      sfnPort: await freePort(),
-      databaseUrl: db.url,
-      logger: silentLogger,
-      settings: { LOG_LEVEL: 'warn' },
-      schedulerPollMs: 1_000,
-    });
-    api = createApiClient(stack.apiUrl);
+    local = await startLocalStackUnderTest({ films: FILMS, settings: { LOG_LEVEL: 'warn' }, schedulerPollMs: 1_000 });
+    ({ db, stack, api } = local);
   }, 180_000);
 
-  afterAll(async () => {
-    await stack?.stop();
-    await db?.drop();
-  });
+  afterAll(() => local?.stop());
 
   it('refuses a bad schedule over HTTP with a 400 that names schedule and says why', async () => {
     const refused = await api.createPipeline({ ...filmDimFull(50), name: 'bad_schedule', schedule: 'cron(0 12 * * * *)' }).catch((error: unknown) => error);

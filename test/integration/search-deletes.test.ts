@@ -4,18 +4,14 @@
  * source.deleted_flag in both modes, where the flag never reaches a document.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createSearchClient, createSearchSink, type SearchClient } from '../../lib/adapters/search/index.ts';
+import { createSearchSink, type SearchClient } from '../../lib/adapters/search/index.ts';
 import type { SearchTarget } from '../../lib/core/pipeline.ts';
 import type { Row } from '../../lib/core/ports.ts';
-import { startSearchNode, type SearchFlavour, type SearchNode } from '../../tools/local/search-node/search-node.ts';
+import type { SearchFlavour, SearchNode } from '../../tools/local/search-node/search-node.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
-
-const START_TIMEOUT_MS = 600_000;
+import { SEARCH_START_TIMEOUT_MS as START_TIMEOUT_MS, startSearchEngine, stopSearchEngine } from '../support/search-fixtures.ts';
 
 async function documents(node: SearchNode, index: string): Promise<Array<{ _id: string; _source: Row }>> {
   await fetch(`${node.url}/${index}/_refresh`, { method: 'POST' });
@@ -36,18 +32,14 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('deletes into %s',
   let harness: RunHarness;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), `search-deletes-${flavour}-`));
-    node = await startSearchNode({ flavour, dataDir });
-    client = createSearchClient({ flavour, url: node.url });
+    ({ node, client, dataDir } = await startSearchEngine(flavour, 'search-deletes'));
     db = await createTestDatabase();
     harness = await startRunHarness({ databaseUrl: db.url, ...(flavour === 'elasticsearch' ? { esUrl: node.url } : { opensearchUrl: node.url }) });
   }, START_TIMEOUT_MS);
   afterAll(async () => {
     await harness?.stop();
     await db?.drop();
-    await client?.close();
-    await node?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await stopSearchEngine({ node, client, dataDir });
   }, 60_000);
   beforeEach(async () => {
     await db.pool.query(`

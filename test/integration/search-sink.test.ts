@@ -8,17 +8,12 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Row, SinkContext } from '../../lib/core/ports.ts';
 import type { SearchTarget } from '../../lib/core/pipeline.ts';
 import { createSearchClient, createSearchSink, createSearchSinkFactory, physicalIndexName, type SearchClient, type SearchSinkOptions } from '../../lib/adapters/search/index.ts';
 import { startSearchNode, type SearchFlavour, type SearchNode } from '../../tools/local/search-node/search-node.ts';
-
-/** The first run fetches the engine from Maven Central. */
-const START_TIMEOUT_MS = 600_000;
+import { SEARCH_START_TIMEOUT_MS as START_TIMEOUT_MS, startSearchEngine, stopSearchEngine } from '../support/search-fixtures.ts';
 const FILM_DIM_MAPPING = JSON.parse(readFileSync(new URL('../../seeds/mappings/film_dim.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 interface Hit {
@@ -106,16 +101,11 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search sink on %s
 
   beforeAll(async () => {
     // A data directory of our own survives the restart in the last test.
-    dataDir = await mkdtemp(path.join(os.tmpdir(), `search-sink-${flavour}-`));
-    node = await startSearchNode({ flavour, dataDir });
-    client = createSearchClient({ flavour, url: node.url });
+    ({ node, client, dataDir } = await startSearchEngine(flavour, 'search-sink'));
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await client?.close();
-    await node?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  }, 60_000);
+  // The node that runs at the end: the last test restarts it.
+  afterAll(() => stopSearchEngine({ node, client, dataDir }), 60_000);
 
   it('writes N rows as N documents with the same content, under the explicit mapping', async () => {
     const sink = sinkFor('films-write');

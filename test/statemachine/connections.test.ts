@@ -12,6 +12,7 @@ import { ValidationError } from '../../lib/core/errors.ts';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../tools/local/embedded-postgres.ts';
 import { freePort } from '../../tools/local/processes.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { failRunUpdates } from '../support/fault-harness.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
 import { createItems, sameRows } from '../support/items.ts';
 
@@ -86,17 +87,7 @@ describe('named connections', () => {
   it('replays a batch whose checkpoint failed after the target committed; the target still equals the source', async () => {
     // The third batch's cursor advance fails once in the state database, after the target (in
     // another database) committed that batch: a crash between the two commits.
-    await state.pool.query(`
-      CREATE SEQUENCE IF NOT EXISTS crash_once;
-      CREATE OR REPLACE FUNCTION crash_before_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.batches = 3 AND OLD.batches = 2 AND nextval('crash_once') = 1 THEN
-          RAISE EXCEPTION 'injected: the process died before the checkpoint' USING ERRCODE = '08006';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE OR REPLACE TRIGGER crash_before_checkpoint BEFORE UPDATE ON etl.pipeline_runs
-        FOR EACH ROW EXECUTE FUNCTION crash_before_checkpoint();`);
+    const crash = await failRunUpdates(state.pool, { name: 'crash_before_checkpoint', when: 'NEW.batches = 3 AND OLD.batches = 2', sqlstate: '08006', message: 'injected: the process died before the checkpoint', once: true });
     try {
       const pipeline = await harness.engine.manage.create(
         copy('crash_between', 'app', 'reports', { mode: 'incremental', source: { query: 'SELECT id, name, updated FROM items', connection: 'app', incremental_key: 'updated', incremental_id_key: 'id' } }),
@@ -105,14 +96,13 @@ describe('named connections', () => {
       expect(committedBeforeReplay.rows[0]!.n).toBe(0);
       const run = await harness.runToEnd(pipeline.id);
       expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: ITEMS, rows_written: ITEMS, retries: 1, error: null });
-      const crashed = await state.pool.query<{ last_value: string }>('SELECT last_value FROM crash_once');
-      expect(Number(crashed.rows[0]!.last_value)).toBeGreaterThanOrEqual(1);
+      expect(await crash.fired()).toBeGreaterThanOrEqual(1);
       expect(await sameRows(source.pool, 'items', target.pool, 'items_copy')).toEqual({ missing: 0, extra: 0, rows: ITEMS });
       const checkpoint = await harness.engine.store.getCheckpoint(pipeline.id);
       const last = await source.pool.query<{ id: number }>('SELECT id FROM items ORDER BY updated DESC, id DESC LIMIT 1');
       expect(checkpoint?.last_id).toBe(String(last.rows[0]!.id));
     } finally {
-      await state.pool.query('DROP TRIGGER crash_before_checkpoint ON etl.pipeline_runs');
+      await crash.remove();
     }
   });
 

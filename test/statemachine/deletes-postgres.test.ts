@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { failRunUpdates } from '../support/fault-harness.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
 
 const SOURCE = `
@@ -87,16 +88,7 @@ describe('deletes into Postgres', () => {
 
   it('replays a batch of deletes whose checkpoint failed after the target committed: the replay changes nothing and counts nothing', async () => {
     await other.pool.query(FILLED);
-    await state.pool.query(`
-      CREATE SEQUENCE IF NOT EXISTS crash_once;
-      CREATE OR REPLACE FUNCTION crash_before_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.batches = 1 AND OLD.batches = 0 AND nextval('crash_once') = 1 THEN
-          RAISE EXCEPTION 'injected: the process died before the checkpoint' USING ERRCODE = '08006';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE OR REPLACE TRIGGER crash_before_checkpoint BEFORE UPDATE ON etl.pipeline_runs FOR EACH ROW EXECUTE FUNCTION crash_before_checkpoint();`);
+    const crash = await failRunUpdates(state.pool, { name: 'crash_before_checkpoint', when: 'NEW.batches = 1 AND OLD.batches = 0', sqlstate: '08006', message: 'injected: the process died before the checkpoint', once: true });
     try {
       const pipeline = await harness.engine.manage.create(body('other'));
       const run = await harness.runToEnd(pipeline.id);
@@ -106,7 +98,7 @@ describe('deletes into Postgres', () => {
       expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: 100, rows_written: 95, rows_deleted: 0, retries: 1 });
       expect(await targetIds('other')).toEqual(await liveIds());
     } finally {
-      await state.pool.query('DROP TRIGGER crash_before_checkpoint ON etl.pipeline_runs; DROP SEQUENCE crash_once');
+      await crash.remove();
     }
   });
 
@@ -178,16 +170,13 @@ describe('deletes into Postgres', () => {
 
     it('a retried CompleteRun deletes once and keeps the count', async () => {
       await strays('other');
-      await state.pool.query(`
-        CREATE SEQUENCE IF NOT EXISTS fail_once;
-        CREATE OR REPLACE FUNCTION fail_completion() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.status = 'SUCCEEDED' AND OLD.status = 'RUNNING' AND nextval('fail_once') = 1 THEN
-            RAISE EXCEPTION 'injected: the connection died while recording the run' USING ERRCODE = '08006';
-          END IF;
-          RETURN NEW;
-        END $$;
-        CREATE OR REPLACE TRIGGER fail_completion BEFORE UPDATE ON etl.pipeline_runs FOR EACH ROW EXECUTE FUNCTION fail_completion();`);
+      const lostCompletion = await failRunUpdates(state.pool, {
+        name: 'fail_completion',
+        when: "NEW.status = 'SUCCEEDED' AND OLD.status = 'RUNNING'",
+        sqlstate: '08006',
+        message: 'injected: the connection died while recording the run',
+        once: true,
+      });
       try {
         const pipeline = await harness.engine.manage.create(missing('other'));
         // A row added after the sweep, before the retry: the retry must not delete it.
@@ -199,7 +188,7 @@ describe('deletes into Postgres', () => {
         expect(run).toMatchObject({ status: 'SUCCEEDED', rows_deleted: 11 });
         expect(await targetIds('other')).toEqual([...allIds, 2000]);
       } finally {
-        await state.pool.query('DROP TRIGGER fail_completion ON etl.pipeline_runs; DROP SEQUENCE fail_once');
+        await lostCompletion.remove();
       }
     });
   });

@@ -40,6 +40,17 @@ describe('schedules on the real state database and state machine', () => {
     return release;
   }
 
+  /** A scheduled pipeline whose first run committed one batch and was then paused. */
+  async function pausedScheduledPipeline() {
+    const pipeline = await harness.engine.manage.create({ ...filmDimFull(50), schedule: 'rate(1 minute)' });
+    harness.delayBatches(20);
+    const first = await harness.engine.runs.requestRun(pipeline.id);
+    await harness.until(async () => (await harness.engine.runs.getRun(pipeline.id, first.run_id)).batches >= 1, 'a committed batch');
+    await harness.engine.runs.requestPause(pipeline.id);
+    await harness.waitForRun(pipeline.id, first.run_id, ['PAUSED']);
+    return { pipeline, first };
+  }
+
   it('a pipeline created with a schedule shows it, with next_run_at one period later and no tick yet', async () => {
     const before = Date.now();
     const created = await harness.engine.manage.create({ ...filmDimFull(100), schedule: 'rate(5 minutes)' });
@@ -111,12 +122,7 @@ describe('schedules on the real state database and state machine', () => {
   });
 
   it('a tick while paused does not resume the paused run: skipped_active, the run stays PAUSED for a person to resume', async () => {
-    const pipeline = await harness.engine.manage.create({ ...filmDimFull(50), schedule: 'rate(1 minute)' });
-    harness.delayBatches(20);
-    const first = await harness.engine.runs.requestRun(pipeline.id);
-    await harness.until(async () => (await harness.engine.runs.getRun(pipeline.id, first.run_id)).batches >= 1, 'a committed batch');
-    await harness.engine.runs.requestPause(pipeline.id);
-    await harness.waitForRun(pipeline.id, first.run_id, ['PAUSED']);
+    const { pipeline, first } = await pausedScheduledPipeline();
     await setNextRun(pipeline.id, new Date(Date.now() - 500));
     const [fired] = await ticksAt(new Date()).runDue();
     expect(fired!.tick).toMatchObject({ outcome: 'skipped_active', message: expect.stringContaining('PAUSED') as unknown });
@@ -193,12 +199,7 @@ describe('schedules on the real state database and state machine', () => {
     });
 
     it('while paused: the execution does not resume the paused run; the tick is recorded as skipped_active', async () => {
-      const pipeline = await harness.engine.manage.create({ ...filmDimFull(50), schedule: 'rate(1 minute)' });
-      harness.delayBatches(20);
-      const first = await harness.engine.runs.requestRun(pipeline.id);
-      await harness.until(async () => (await harness.engine.runs.getRun(pipeline.id, first.run_id)).batches >= 1, 'a committed batch');
-      await harness.engine.runs.requestPause(pipeline.id);
-      await harness.waitForRun(pipeline.id, first.run_id, ['PAUSED']);
+      const { pipeline, first } = await pausedScheduledPipeline();
       const arn = await startTick(pipeline.id, new Date().toISOString());
       expect(await executionStatus(arn)).toBe('FAILED');
       expect((await harness.engine.manage.get(pipeline.id)).last_tick).toMatchObject({ outcome: 'skipped_active', message: expect.stringContaining('PAUSED') as unknown });

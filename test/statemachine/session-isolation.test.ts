@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { oneStatement } from '../../lib/adapters/pg/read-session.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { failRunUpdates } from '../support/fault-harness.ts';
 import { createItems, sameRows } from '../support/items.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
 
@@ -148,15 +149,7 @@ describe('user SQL isolation', () => {
   });
 
   it('records a state-side failure (a read-only state session, SQLSTATE 25006) and ends the run FAILED', async () => {
-    await state.pool.query(`
-      CREATE OR REPLACE FUNCTION refuse_second_batch() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.batches = 2 AND OLD.batches = 1 THEN
-          RAISE EXCEPTION 'cannot execute UPDATE in a read-only transaction' USING ERRCODE = '25006';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE OR REPLACE TRIGGER refuse_second_batch BEFORE UPDATE ON etl.pipeline_runs FOR EACH ROW EXECUTE FUNCTION refuse_second_batch();`);
+    const readOnly = await failRunUpdates(state.pool, { name: 'refuse_second_batch', when: 'NEW.batches = 2 AND OLD.batches = 1', sqlstate: '25006', message: 'cannot execute UPDATE in a read-only transaction' });
     try {
       const p = await pipeline('state_refuses', 'SELECT id, name, updated FROM items');
       const run = await harness.runToEnd(p.id);
@@ -164,7 +157,7 @@ describe('user SQL isolation', () => {
       expect(run.error?.message).toContain('read-only transaction');
       expect((await harness.engine.manage.get(p.id)).status).toBe('FAILED');
     } finally {
-      await state.pool.query('DROP TRIGGER refuse_second_batch ON etl.pipeline_runs');
+      await readOnly.remove();
     }
   });
 

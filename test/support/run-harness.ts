@@ -6,7 +6,7 @@
  * in the stack's worker threads: the fault tests wrap the real step (hold it at a lock, keep its
  * promise to see a stopped execution's write refused, fail it after it began), which needs the
  * step's promise and the engine's store in the test's own hands. The worker path and its
- * timeouts are tested by test/integration/local-lambda.test.ts and test/e2e/local-steps.test.ts.
+ * timeouts are tested by tools/test/local-lambda.test.ts and test/e2e/local-steps.test.ts.
  * Knobs for fault tests: step interception, paced retries, a short RunBatch TimeoutSeconds (edited
  * into the loaded definition; the file is not touched), settings as environment variables, a
  * Step Functions client, and waits that survive the database connections being terminated.

@@ -6,7 +6,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { classifyItem, classifyRequestError } from '../../lib/adapters/search/classify.ts';
 import { backoffDelay, createSearchSink, DEFAULT_RETRY, type RetryEvent } from '../../lib/adapters/search/search-sink.ts';
-import { SearchRequestError, type BulkItemResult, type BulkResult, type SearchClient } from '../../lib/adapters/search/search-client.ts';
+import { SearchRequestError, type BulkItemResult, type SearchClient } from '../../lib/adapters/search/search-client.ts';
+import { FILM_TARGET as target, SINK_CONTEXT as context, fakeSearchClient, filmRows } from '../support/search-fixtures.ts';
 
 type ItemAnswer = Omit<BulkItemResult, 'id'>;
 /** Decides each item's answer from its _id and the number of the bulk call (1-based). */
@@ -17,34 +18,17 @@ const THROTTLED: ItemAnswer = { status: 429, error: { type: 'es_rejected_executi
 
 function fakeClient(script: Script): SearchClient & { calls: string[][] } {
   const calls: string[][] = [];
-  const unused = () => Promise.reject(new Error('not used by write'));
-  return {
-    flavour: 'elasticsearch',
-    calls,
-    async bulk(ndjson: string): Promise<BulkResult> {
-      const lines = ndjson.split('\n').filter((line) => line !== '');
-      const ids = lines.filter((_, i) => i % 2 === 0).map((line) => (JSON.parse(line) as { index: { _id: string } }).index._id);
-      calls.push(ids);
-      const items = ids.map((id) => ({ id, ...script(id, calls.length) }));
-      return { errors: items.some((item) => item.status >= 300), items };
-    },
-    exists: unused,
-    createIndex: unused,
-    deleteIndices: unused,
-    aliasTargets: unused,
-    updateAliases: unused,
-    listIndices: unused,
-    refresh: unused,
-    count: unused,
-    putMapping: unused,
-    findIds: unused,
-    close: async () => undefined,
-  };
+  const client = fakeSearchClient(async (ndjson) => {
+    const lines = ndjson.split('\n').filter((line) => line !== '');
+    const ids = lines.filter((_, i) => i % 2 === 0).map((line) => (JSON.parse(line) as { index: { _id: string } }).index._id);
+    calls.push(ids);
+    const items = ids.map((id) => ({ id, ...script(id, calls.length) }));
+    return { errors: items.some((item) => item.status >= 300), items };
+  });
+  return Object.assign(client, { calls });
 }
 
-const rows = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ film_id: id, title: `film ${id}` }));
-const target = { type: 'elasticsearch' as const, index: 'film_dim', id_field: 'film_id' };
-const context = { runId: '4f1c2d3e-0000-4000-8000-000000000001', pipelineId: '4f1c2d3e-0000-4000-8000-0000000000ff', mode: 'incremental' as const, ownRunIds: async () => [] };
+const rows = filmRows(['a', 'b', 'c', 'd', 'e']);
 
 function sinkWith(client: SearchClient, sleeps: number[], events: RetryEvent[] = []) {
   return createSearchSink(target, context, client, {

@@ -34,7 +34,7 @@ import type { ConnectionRegistry } from './connections.ts';
 import { pipeCopy } from './copy-pipe.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
 import { moveStatement, pageExtras, pageSelect, pushdownStatement, type MoveOutcome } from './page-statement.ts';
-import { oneStatement, withConnectionReadSession } from './read-session.ts';
+import { oneStatement, queryFields, withConnectionReadSession } from './read-session.ts';
 import { countNullKeys, createPgSourceReader, explainMissingColumn, statementBody } from './source-reader.ts';
 import { escapeLiteral } from 'pg';
 
@@ -59,12 +59,12 @@ export function createPgDirectMovers(connections: ConnectionRegistry, options: D
     const key = `${connection}\n${body}`;
     const cached = columnCache.get(key);
     if (cached && Date.now() - cached.at < columnsTtlMs) return cached.columns;
-    const result = await withConnectionReadSession(connections, connection, (client) =>
-      client.query(oneStatement(`SELECT * FROM (\n${body}\n) AS src LIMIT 0`)).catch((error: unknown) => {
+    const fields = await withConnectionReadSession(connections, connection, (client) =>
+      queryFields(client, body).catch((error: unknown) => {
         throw explainMissingColumn(error, keyset);
       }),
     );
-    const columns = result.fields.map((field) => field.name);
+    const columns = fields.map((field) => field.name);
     columnCache.set(key, { columns, at: Date.now() });
     return columns;
   }

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { ColumnInfo, DefinitionInspector, TableInfo } from '../../core/ports.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { quoteTable } from './identifiers.ts';
-import { oneStatement, withConnectionReadSession } from './read-session.ts';
+import { queryFields, withConnectionReadSession } from './read-session.ts';
 import { statementBody } from './source-reader.ts';
 
 /** A check answers quickly or not at all: the pipeline is still created, with a warning. */
@@ -24,12 +24,12 @@ export function createPgInspector(connections: ConnectionRegistry): DefinitionIn
     async queryColumns(connection, query) {
       const body = statementBody(query);
       return await session(connection, async (client) => {
-        const probe = await client.query(oneStatement(`SELECT * FROM (\n${body}\n) AS src LIMIT 0`));
+        const fields = await queryFields(client, body);
         const { rows } = await client.query<{ type: string }>(
           'SELECT format_type(t.oid, t.mod) AS type FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS t(oid, mod, n) ORDER BY n',
-          [probe.fields.map((f) => f.dataTypeID), probe.fields.map((f) => f.dataTypeModifier)],
+          [fields.map((f) => f.dataTypeID), fields.map((f) => f.dataTypeModifier)],
         );
-        return probe.fields.map((field, i): ColumnInfo => ({ name: field.name, type: rows[i]!.type }));
+        return fields.map((field, i): ColumnInfo => ({ name: field.name, type: rows[i]!.type }));
       });
     },
 

@@ -32,6 +32,11 @@ export function withConnectionReadSession<T>(connections: Pick<ConnectionRegistr
   return withReadSession(connections.readPool(name), connections.label(name), work);
 }
 
+/** The output columns of a user query (its body, without a trailing `;`), from running it with `LIMIT 0`. */
+export async function queryFields(client: pg.PoolClient, body: string): Promise<pg.FieldDef[]> {
+  return (await client.query(oneStatement(`SELECT * FROM (\n${body}\n) AS src LIMIT 0`))).fields;
+}
+
 /**
  * A statement that carries user SQL. node-postgres sends a query without parameters through the
  * simple protocol, which runs several `;`-separated statements; `queryMode: 'extended'` forces the

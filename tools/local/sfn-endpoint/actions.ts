@@ -172,10 +172,5 @@ export function createActions(ctx: ActionContext): Record<string, Action> {
         tracingConfiguration: { enabled: false },
       };
     },
-
-    DescribeStateMachineForExecution(body) {
-      const { machine: m } = execution(str(body, 'executionArn', true));
-      return { stateMachineArn: m.arn, name: m.name, definition: m.definitionText, roleArn: m.roleArn, updateDate: seconds(m.createdMs) };
-    },
   };
 }

@@ -45,7 +45,6 @@ interface Internal extends ExecutionRecord {
 export interface RegistryOptions {
   scope: AccountScope;
   retryIntervalOverrides?: Overrides['retryIntervalOverrides'];
-  waitTimeOverrides?: Overrides['waitTimeOverrides'];
   log: EndpointLog;
   maxHistoryEvents: number;
   maxRetainedExecutions: number;
@@ -111,7 +110,7 @@ export class ExecutionRegistry {
       input,
       status: 'RUNNING',
       startMs: Date.now(),
-      history: new HistoryBuilder({ tasks: machine.tasks, calls, roleArn: machine.roleArn, region: this.o.scope.region }),
+      history: new HistoryBuilder({ tasks: machine.tasks, calls, roleArn: machine.roleArn }),
       done: Promise.resolve(),
       signal,
       engineAbort: () => undefined,
@@ -121,7 +120,6 @@ export class ExecutionRegistry {
     const handlers = buildLocalHandlers({
       tasks: machine.tasks,
       handlers: machine.handlers,
-      handlerKeys: machine.handlerKeys,
       calls,
       context: { executionArn: arn, executionName: execName, stateMachineArn: machine.arn, signal: signal.signal },
     });
@@ -129,7 +127,6 @@ export class ExecutionRegistry {
       overrides: {
         taskResourceLocalHandlers: handlers as Overrides['taskResourceLocalHandlers'],
         retryIntervalOverrides: this.o.retryIntervalOverrides,
-        waitTimeOverrides: this.o.waitTimeOverrides,
       },
       // The Context Object ($$) of AWS; $$.State is not supported by the engine.
       context: {

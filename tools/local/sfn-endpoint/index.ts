@@ -36,7 +36,6 @@ export async function startLocalSfnEndpoint(o: LocalSfnEndpointOptions): Promise
   const registry = new ExecutionRegistry({
     scope,
     retryIntervalOverrides: o.retryIntervalOverrides,
-    waitTimeOverrides: o.waitTimeOverrides,
     log,
     maxHistoryEvents: o.maxHistoryEvents ?? 25_000,
     maxRetainedExecutions: o.maxRetainedExecutions ?? 1000,

@@ -19,7 +19,6 @@ export interface MachineRuntime {
   engine: StateMachine;
   tasks: ReadonlyMap<string, TaskRoute>;
   handlers: Record<string, TaskHandler>;
-  handlerKeys: ReadonlySet<string>;
   createdMs: number;
 }
 
@@ -27,8 +26,7 @@ const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 export function buildMachine(m: LocalStateMachine, scope: AccountScope): MachineRuntime {
   if (!NAME.test(m.name)) throw new Error(`Invalid state machine name '${m.name}'`);
-  const handlerKeys = new Set(Object.keys(m.taskHandlers));
-  const prepared = prepareDefinition(m.name, m.definition, scope, handlerKeys);
+  const prepared = prepareDefinition(m.name, m.definition, scope, new Set(Object.keys(m.taskHandlers)));
   let engine: StateMachine;
   try {
     // Every Task state gets a local override per run, so the engine never calls AWS Lambda.
@@ -44,7 +42,6 @@ export function buildMachine(m: LocalStateMachine, scope: AccountScope): Machine
     engine,
     tasks: prepared.tasks,
     handlers: m.taskHandlers,
-    handlerKeys,
     createdMs: Date.now(),
   };
 }

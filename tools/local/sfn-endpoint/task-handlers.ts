@@ -1,7 +1,6 @@
 // Routes each Task state of one execution to its in-process handler through aws-local-stepfunctions'
 // `taskResourceLocalHandlers` (keyed by state NAME), and makes handler failures look like Lambda's.
 
-import { functionKeyOf, resolveHandlerKey } from './definition.ts';
 import type { TaskRoute } from './definition.ts';
 import type { TaskContext, TaskHandler } from './types.ts';
 
@@ -10,7 +9,7 @@ export interface TaskCall {
   input: unknown;
   settled: boolean;
   ok: boolean;
-  /** The raw task result (the Lambda payload, or the lambda:invoke envelope). */
+  /** The handler's result (the Lambda payload). */
   output?: unknown;
 }
 
@@ -47,7 +46,6 @@ type LocalHandler = (input: unknown) => Promise<unknown>;
 export interface HandlerRouting {
   tasks: ReadonlyMap<string, TaskRoute>;
   handlers: Record<string, TaskHandler>;
-  handlerKeys: ReadonlySet<string>;
   calls: TaskCallLog;
   context: Omit<TaskContext, 'stateName'>;
 }
@@ -94,39 +92,15 @@ async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   }
 }
 
-function invokeEnvelope(payload: unknown): unknown {
-  return {
-    ExecutedVersion: '$LATEST',
-    Payload: payload,
-    SdkHttpMetadata: { HttpStatusCode: 200 },
-    StatusCode: 200,
-  };
-}
-
-function pickHandler(route: TaskRoute, input: unknown, r: HandlerRouting): TaskHandler {
-  let key = route.handlerKey;
-  if (!key) {
-    // lambda:invoke with `FunctionName.$`: the function is known only now.
-    const fn = (input as { FunctionName?: unknown } | null)?.FunctionName;
-    key = typeof fn === 'string' ? resolveHandlerKey(functionKeyOf(fn), r.handlerKeys) : undefined;
-    if (!key) throw namedError('Lambda.ResourceNotFoundException', `Function not found: ${String(fn)}`);
-  }
-  const handler = r.handlers[key];
-  if (!handler) throw namedError('Lambda.ResourceNotFoundException', `Function not found: ${key}`);
-  return handler;
-}
-
 function localHandler(route: TaskRoute, r: HandlerRouting): LocalHandler {
   const context: TaskContext = { ...r.context, stateName: route.stateName };
   return async (input) => {
-    // Calls inside a Map are not recorded: history.ts cannot pair them with concurrent iterations.
-    const call: TaskCall = route.insideMap ? { input, settled: false, ok: false } : r.calls.begin(route.stateName, input);
+    const call = r.calls.begin(route.stateName, input);
     try {
       if (r.context.signal.aborted) throw namedError('States.Aborted', 'The execution was aborted');
-      const handler = pickHandler(route, input, r);
-      const payload = route.kind === 'lambda-invoke' ? (input as { Payload?: unknown } | null)?.Payload : input;
-      const result = toJson(await raceAbort(handler(payload ?? null, context), r.context.signal));
-      const output = route.kind === 'lambda-invoke' ? invokeEnvelope(result) : result;
+      const handler = r.handlers[route.handlerKey];
+      if (!handler) throw namedError('Lambda.ResourceNotFoundException', `Function not found: ${route.handlerKey}`);
+      const output = toJson(await raceAbort(handler(input ?? null, context), r.context.signal));
       Object.assign(call, { settled: true, ok: true, output });
       return output;
     } catch (err) {

@@ -34,8 +34,6 @@ export interface LocalSfnEndpointOptions {
   stateMachines: LocalStateMachine[];
   /** Milliseconds per state name, passed to aws-local-stepfunctions (tests use { RunBatch: 0 }). */
   retryIntervalOverrides?: Record<string, number | number[]>;
-  /** Milliseconds per Wait state name. */
-  waitTimeOverrides?: Record<string, number>;
   /** Structured log of the execution lifecycle. */
   log?: EndpointLog;
   /** AWS fails an execution whose history reaches 25,000 events; the same limit applies here. */

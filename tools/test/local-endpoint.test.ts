@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { DescribeExecutionCommandOutput, ExecutionStatus, HistoryEvent } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSfnEndpoint } from '../../tools/local/sfn-endpoint/index.ts';
-import type { LocalSfnEndpoint, TaskContext, TaskHandler } from '../../tools/local/sfn-endpoint/index.ts';
+import { startLocalSfnEndpoint } from '../local/sfn-endpoint/index.ts';
+import type { LocalSfnEndpoint, TaskContext, TaskHandler } from '../local/sfn-endpoint/index.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/loop.asl.json', import.meta.url), 'utf8')) as {
   States: Record<string, Record<string, unknown>>;

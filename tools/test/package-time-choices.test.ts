@@ -4,7 +4,7 @@
  * and DependsOn entries that a reference already implies go.
  */
 import { describe, expect, it } from 'vitest';
-import { foldPackageTimeChoices } from '../../tools/serverless-plugins/package-time-choices.mjs';
+import { foldPackageTimeChoices } from '../serverless-plugins/package-time-choices.mjs';
 
 const kmsStatement = { Effect: 'Allow', Action: 'kms:Decrypt', Resource: 'arn:aws:kms:us-east-1:111122223333:key/k' };
 const ec2Statement = { Effect: 'Allow', Action: ['ec2:CreateNetworkInterface'], Resource: '*' };

@@ -5,14 +5,14 @@
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLocalLambda, type LocalFunction } from '../../tools/local/lambda/runner.ts';
+import { createLocalLambda, type LocalFunction } from '../local/lambda/runner.ts';
 
-const handlers = path.resolve('test/integration/fixtures/lambda-handlers.ts');
+const handlers = path.resolve('tools/test/fixtures/lambda-handlers.ts');
 const fn = (key: string, timeoutSeconds = 10, module = handlers): LocalFunction => ({ key, name: `etl-test-${key}`, module, exportName: key, timeoutSeconds });
 
 describe('local Lambda runner', () => {
   const lambda = createLocalLambda({
-    functions: [fn('echo'), fn('count'), fn('fail'), fn('spin', 1), fn('sleep'), { ...fn('handler'), module: path.resolve('test/integration/fixtures/lambda-broken.ts') }],
+    functions: [fn('echo'), fn('count'), fn('fail'), fn('spin', 1), fn('sleep'), { ...fn('handler'), module: path.resolve('tools/test/fixtures/lambda-broken.ts') }],
     env: { GREETING: 'hello' },
     onOutput: () => undefined,
   });

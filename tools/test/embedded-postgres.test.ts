@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../tools/local/embedded-postgres.ts';
-import { freePort, isAlive } from '../../tools/local/processes.ts';
+import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { freePort, isAlive } from '../local/processes.ts';
 
 const childScript = path.resolve('test/support/embedded-postgres-child.ts');
 

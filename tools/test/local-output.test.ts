@@ -1,19 +1,12 @@
+/**
+ * What the local stack prints (the API's output in its JSON stream, masked database URLs) and the
+ * demo's own namespace of pipelines and tables.
+ */
 import { describe, expect, it } from 'vitest';
-import { apiLogLine } from '../../tools/local/api-output.ts';
-import { maskPassword } from '../../tools/local/local-config.ts';
-import { sameSecret } from '../../lib/runtime/http.ts';
-import { DEMO_TABLE, demoPipeline } from '../../tools/local/demo-namespace.ts';
+import { apiLogLine } from '../local/api-output.ts';
+import { maskPassword } from '../local/local-config.ts';
+import { DEMO_TABLE, demoPipeline } from '../local/demo-namespace.ts';
 import { loadSeedPipeline } from '../../seeds/pipelines/index.ts';
-
-describe('the API key comparison', () => {
-  it('accepts the same key and refuses any other, whatever its length', () => {
-    expect(sameSecret('s3cret-key', 's3cret-key')).toBe(true);
-    expect(sameSecret('s3cret-kez', 's3cret-key')).toBe(false);
-    expect(sameSecret('s3cret', 's3cret-key')).toBe(false);
-    expect(sameSecret('s3cret-key-and-more', 's3cret-key')).toBe(false);
-    expect(sameSecret('', 's3cret-key')).toBe(false);
-  });
-});
 
 describe("the HTTP API's output in the local stack's JSON stream", () => {
   const now = () => new Date('2026-01-02T03:04:05.000Z');

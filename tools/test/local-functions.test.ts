@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadStepFunctions } from '../../tools/local/lambda/functions.ts';
+import { loadStepFunctions } from '../local/lambda/functions.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const asl = JSON.parse(readFileSync(path.join(repoRoot, 'statemachines/run-pipeline.asl.json'), 'utf8')) as { States: Record<string, Record<string, unknown>> };

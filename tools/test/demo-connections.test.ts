@@ -4,9 +4,9 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareDemoConnections, type DemoConnections } from '../../tools/local/demo-databases.ts';
+import { prepareDemoConnections, type DemoConnections } from '../local/demo-databases.ts';
 import { seedCatalogue } from '../../seeds/catalogue.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 
 describe('the demo connections', () => {
   let db: TestDatabase;

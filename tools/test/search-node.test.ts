@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSearchNode, type SearchFlavour, type SearchNode } from '../../tools/local/search-node/search-node.ts';
-import { isAlive } from '../../tools/local/processes.ts';
+import { startSearchNode, type SearchFlavour, type SearchNode } from '../local/search-node/search-node.ts';
+import { isAlive } from '../local/processes.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(REPO_ROOT, 'tools/local/search-node/cli.ts');
