@@ -28,6 +28,8 @@ export interface PlatformRun {
   transitionsPerBatch: number;
   /** Every state entered by the run's executions. */
   transitions: number;
+  /** Each committed batch: its rows, its time inside RunBatch, and when it committed (ms after the run request). */
+  batchLog: { rows: number; ms: number; at: number }[];
 }
 
 export async function runPlatform(settings: Record<string, string>, body: Record<string, unknown>): Promise<PlatformRun> {
@@ -37,10 +39,14 @@ export async function runPlatform(settings: Record<string, string>, body: Record
   const bound: { engine?: ReturnType<typeof createEngine> } = {};
   // Collects the engine's per-batch timings ('batch committed' carries ms); everything else is dropped.
   let batchMs = 0;
+  let requested = 0;
+  const batchLog: PlatformRun['batchLog'] = [];
   const timings: Logger = {
     ...silentLogger,
     info: (message, fields) => {
-      if (message === 'batch committed') batchMs += Number(fields?.ms ?? 0);
+      if (message !== 'batch committed') return;
+      batchMs += Number(fields?.ms ?? 0);
+      batchLog.push({ rows: Number(fields?.rows_read ?? 0), ms: Number(fields?.ms ?? 0), at: Math.round(performance.now() - requested) });
     },
     child: () => timings,
   };
@@ -63,7 +69,7 @@ export async function runPlatform(settings: Record<string, string>, body: Record
   const sfn = new SFNClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
     const pipeline = await engine.manage.create(body);
-    const started = performance.now();
+    const started = (requested = performance.now());
     const { run_id } = await engine.runs.requestRun(pipeline.id);
     let run: RunRecord;
     for (;;) {
@@ -90,7 +96,7 @@ export async function runPlatform(settings: Record<string, string>, body: Record
         nextToken = page.nextToken;
       } while (nextToken);
     }
-    return { run, seconds, batchSeconds: batchMs / 1000, transitions, transitionsPerBatch: run.batches ? perBatch / run.batches : 0 };
+    return { run, seconds, batchSeconds: batchMs / 1000, transitions, transitionsPerBatch: run.batches ? perBatch / run.batches : 0, batchLog };
   } finally {
     sfn.destroy();
     await endpoint.stop();
