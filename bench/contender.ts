@@ -215,6 +215,7 @@ function pipelineBody(name: string, sourceConnection: string, connection: string
 function report(result: Awaited<ReturnType<typeof runPlatform>>): Record<string, unknown> {
   return {
     seconds: result.seconds,
+    seen_seconds: Number(result.seenSeconds.toFixed(3)),
     batch_seconds: Number(result.batchSeconds.toFixed(2)),
     batches: result.run.batches,
     batch_sizes: result.run.batch_sizes,
