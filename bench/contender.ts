@@ -8,7 +8,7 @@ import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { runPlatform } from './platform.ts';
 import { filmDimPipeline, limitFilmDimStatement } from './film-dim.ts';
-import { runDlt } from './dlt-peer.ts';
+import { runDlt, type DltSettings } from './dlt-peer.ts';
 
 interface Args {
   name: string;
@@ -20,8 +20,9 @@ interface Args {
   /** Search contenders: documents written (ids 1..searchRows) and the index they go to. */
   searchRows?: number;
   searchIndex?: string;
-  /** dlt_merge: the interpreter of the dlt venv. */
+  /** dlt_merge: the interpreter of the dlt venv, and how dlt reads and loads. */
   python?: string;
+  dlt?: DltSettings;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
@@ -199,7 +200,7 @@ Object.assign(contenders, {
 
   /** dlt merging bench.items into bench_target (its own process; its peak RSS is reported). */
   async dlt_merge() {
-    return await runDlt(args.python!, args.stateUrl, args.targetUrl);
+    return await runDlt(args.python!, args.stateUrl, args.targetUrl, args.dlt!);
   },
 });
 

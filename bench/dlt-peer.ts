@@ -29,12 +29,21 @@ export async function prepareDlt(): Promise<{ python: string } | { skipped: stri
   }
 }
 
+/**
+ * How dlt reads and loads: pyarrow and csv by default (its fastest from PostgreSQL into
+ * PostgreSQL); `--dlt-backend sqlalchemy --dlt-format insert_values` are dlt's own defaults.
+ */
+export interface DltSettings {
+  backend: string;
+  format: string;
+}
+
 /** One run of the peer: its own timing of pipeline.run, the rows it reports and its peak RSS. */
-export async function runDlt(python: string, sourceUrl: string, targetUrl: string): Promise<Record<string, unknown>> {
+export async function runDlt(python: string, sourceUrl: string, targetUrl: string, settings: DltSettings): Promise<Record<string, unknown>> {
   const started = performance.now();
-  const { stdout } = await run(python, [path.resolve('bench/dlt_peer.py'), sourceUrl, targetUrl], { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(python, [path.resolve('bench/dlt_peer.py'), sourceUrl, targetUrl, settings.backend, settings.format], { maxBuffer: 16 * 1024 * 1024 });
   const wall = (performance.now() - started) / 1000;
   const line = stdout.trim().split('\n').at(-1) ?? '';
-  const result = JSON.parse(line) as { seconds: number; rows_reported: number; loader_file_format: string; peak_rss_mb: number };
+  const result = JSON.parse(line) as { seconds: number; rows_reported: number; backend: string; loader_file_format: string; peak_rss_mb: number };
   return { ...result, wall_seconds: Number(wall.toFixed(2)) };
 }

@@ -1,8 +1,10 @@
 """The bench's dlt peer: bench.items of the source database merged into the target database.
 
-Usage: dlt_peer.py SOURCE_URL TARGET_URL [LOADER_FILE_FORMAT]
+Usage: dlt_peer.py SOURCE_URL TARGET_URL [BACKEND [LOADER_FILE_FORMAT]]
 
-dlt's sql_table source with its pyarrow backend (dlt's fastest way out of a SQL table), then a
+dlt's sql_table source, by default with its pyarrow backend and the csv loader file format (the
+fastest way dlt offers from one PostgreSQL table into another; its plain defaults are sqlalchemy and
+insert_values), then a
 merge on the primary key id into dataset bench_dlt of the target, the state of the pipeline in a
 fresh temporary directory (every run starts from nothing, as the other contenders do). Prints one
 JSON line: the seconds of pipeline.run alone (interpreter start and imports left out, in dlt's
@@ -26,12 +28,13 @@ def sqlalchemy_url(url: str) -> str:
 
 def main() -> None:
     source_url, target_url = sys.argv[1], sys.argv[2]
-    loader_file_format = sys.argv[3] if len(sys.argv) > 3 else "csv"
+    backend = sys.argv[3] if len(sys.argv) > 3 else "pyarrow"
+    loader_file_format = sys.argv[4] if len(sys.argv) > 4 else "csv"
     items = sql_table(
         credentials=sqlalchemy_url(source_url),
         schema="bench",
         table="items",
-        backend="pyarrow",
+        backend=backend,
         chunk_size=50_000,
         write_disposition="merge",
         primary_key="id",
@@ -49,7 +52,7 @@ def main() -> None:
         info.raise_on_failed_jobs()
         loaded = pipeline.last_trace.last_normalize_info.row_counts.get("items", 0)
     peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    print(json.dumps({"seconds": seconds, "rows_reported": loaded, "loader_file_format": loader_file_format, "peak_rss_mb": peak_rss_mb}))
+    print(json.dumps({"seconds": seconds, "rows_reported": loaded, "backend": backend, "loader_file_format": loader_file_format, "peak_rss_mb": peak_rss_mb}))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
  *   limit_film_dim          the demo's film_dim query over --films films (default --rows) in one INSERT ... SELECT ... ORDER BY film_id ... ON CONFLICT
  *   platform_film_dim       the demo's film_dim_full pipeline at defaults (pushdown)
  *   dlt_merge               (Python >= 3.11) dlt merging bench.items into bench_target; its ratio is dlt / platform_cross
+ *                           (`--dlt-backend B --dlt-format F`: pyarrow and csv unless given; dlt's defaults are sqlalchemy, insert_values)
  *
  *   search_raw              (ES_URL set) the first --search-rows rows (default 200,000) from one cursor through the client's helpers.bulk
  *   platform_search         (ES_URL set) the same rows through the platform into the same index, batch_size auto
@@ -41,6 +42,11 @@ const ROUNDS = option('rounds', 1);
 const PAGE = option('page', 50_000);
 const SEARCH_ROWS = Math.min(option('search-rows', 200_000), ROWS);
 const FILMS = option('films', ROWS);
+const textOption = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const DLT = { backend: textOption('dlt-backend', 'pyarrow'), format: textOption('dlt-format', 'csv') };
 const ES_URL = process.env.ES_URL;
 const SEARCH_INDEX = 'bench-items';
 const SEARCH = ['search_raw', 'platform_search'];
@@ -89,7 +95,8 @@ try {
     // cold or warm by the previous contender, a neighbour's write-back) falls on both sides of a ratio.
     for (const name of round % 2 ? CONTENDERS : [...CONTENDERS].reverse()) {
       await state.query('TRUNCATE bench.items_copy; TRUNCATE etl.pipelines CASCADE');
-      await target.query(`TRUNCATE bench.items_copy; DROP SCHEMA IF EXISTS ${DLT_DATASET} CASCADE`);
+      // dlt merges through a staging dataset of its own (<dataset>_staging): both go.
+      await target.query(`TRUNCATE bench.items_copy; DROP SCHEMA IF EXISTS ${DLT_DATASET} CASCADE; DROP SCHEMA IF EXISTS ${DLT_DATASET}_staging CASCADE`);
       const filmDim = FILM_DIM_CONTENDERS.includes(name);
       if (filmDim) await state.query('TRUNCATE analytics.film_dim');
       await Promise.all([
@@ -99,7 +106,7 @@ try {
       ]);
       if (SEARCH.includes(name)) await searchIndex('DELETE', '');
       const pythonPath = python && 'python' in python ? python.python : undefined;
-      const result = await contender({ name, stateUrl, targetUrl, rows: ROWS, pageSize: PAGE, esUrl: ES_URL, searchRows: SEARCH_ROWS, searchIndex: SEARCH_INDEX, python: pythonPath });
+      const result = await contender({ name, stateUrl, targetUrl, rows: ROWS, pageSize: PAGE, esUrl: ES_URL, searchRows: SEARCH_ROWS, searchIndex: SEARCH_INDEX, python: pythonPath, dlt: DLT });
       const written = await writtenBy(name, state, target);
       if (written !== rowsOf(name)) throw new Error(`${name} wrote ${written} rows, not ${rowsOf(name)}`);
       results.push({ round, ...result });
