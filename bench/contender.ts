@@ -7,6 +7,8 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { runPlatform } from './platform.ts';
+import { filmDimPipeline, limitFilmDimStatement } from './film-dim.ts';
+import { runDlt, type DltSettings } from './dlt-peer.ts';
 
 interface Args {
   name: string;
@@ -18,6 +20,9 @@ interface Args {
   /** Search contenders: documents written (ids 1..searchRows) and the index they go to. */
   searchRows?: number;
   searchIndex?: string;
+  /** dlt_merge: the interpreter of the dlt venv, and how dlt reads and loads. */
+  python?: string;
+  dlt?: DltSettings;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
@@ -175,6 +180,30 @@ Object.assign(contenders, {
   },
 });
 
+Object.assign(contenders, {
+  /** The demo's film_dim query into analytics.film_dim in one statement, in key order. */
+  async limit_film_dim() {
+    const c = await client(args.stateUrl);
+    try {
+      return await timed(async () => {
+        await c.query(limitFilmDimStatement);
+      });
+    } finally {
+      await c.end();
+    }
+  },
+
+  /** The demo's film_dim_full pipeline at defaults, source and target on one named connection (pushdown). */
+  async platform_film_dim() {
+    return report(await runPlatform({ DATABASE_URL: args.stateUrl, ETL_CONNECTION_DATA: args.stateUrl, LOG_LEVEL: 'error' }, filmDimPipeline('data')));
+  },
+
+  /** dlt merging bench.items into bench_target (its own process; its peak RSS is reported). */
+  async dlt_merge() {
+    return await runDlt(args.python!, args.stateUrl, args.targetUrl, args.dlt!);
+  },
+});
+
 function pipelineBody(name: string, sourceConnection: string, connection: string): Record<string, unknown> {
   return {
     name: `${name}_${Date.now()}`,
@@ -187,17 +216,20 @@ function pipelineBody(name: string, sourceConnection: string, connection: string
 function report(result: Awaited<ReturnType<typeof runPlatform>>): Record<string, unknown> {
   return {
     seconds: result.seconds,
+    seen_seconds: Number(result.seenSeconds.toFixed(3)),
     batch_seconds: Number(result.batchSeconds.toFixed(2)),
     batches: result.run.batches,
     batch_sizes: result.run.batch_sizes,
     rows_written: result.run.rows_written,
     transitions: result.transitions,
     transitions_per_batch: Number(result.transitionsPerBatch.toFixed(2)),
+    batch_log: result.batchLog,
   };
 }
 
 const work = contenders[args.name];
 if (!work) throw new Error(`unknown contender ${args.name}`);
 const result = await work();
-console.log(JSON.stringify({ name: args.name, ...result, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+// A contender that runs in a child process of its own (dlt) reports that process's peak RSS.
+console.log(JSON.stringify({ name: args.name, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), ...result }));
 process.exit(0);
