@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { failCheckpointOnce } from '../support/fault-harness.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
 
 const SOURCE = `
@@ -15,17 +16,6 @@ const SOURCE = `
   CREATE TABLE dst (id integer PRIMARY KEY, name text NOT NULL);
   INSERT INTO dst SELECT i, 'row ' || i FROM generate_series(1, 100) AS i;`;
 
-/** The first batch's cursor advance fails once as a lost connection would (08006: retried). */
-const LOSE_FIRST_COMMIT = `
-  CREATE SEQUENCE lose_once;
-  CREATE FUNCTION lose_first_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-  BEGIN
-    IF NEW.batches = 1 AND OLD.batches = 0 AND nextval('lose_once') = 1 THEN
-      RAISE EXCEPTION 'injected: connection lost at commit' USING ERRCODE = '08006';
-    END IF;
-    RETURN NEW;
-  END $$;
-  CREATE TRIGGER lose_first_commit BEFORE UPDATE ON etl.pipeline_runs FOR EACH ROW EXECUTE FUNCTION lose_first_commit();`;
 
 interface EmfBlob {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
@@ -40,7 +30,9 @@ describe('RunBatch metrics over a real run', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     harness = await startRunHarness({ databaseUrl: db.url, settings: { POWERTOOLS_METRICS_DISABLED: 'false', STAGE: 'test', POWERTOOLS_METRICS_NAMESPACE: 'EtlTest' } });
-    await db.pool.query(`${SOURCE} ${LOSE_FIRST_COMMIT}`);
+    await db.pool.query(SOURCE);
+    // The first batch's commit fails once: its attempt is retried.
+    await failCheckpointOnce(db.pool, 1);
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       out.push(...String(chunk).split('\n').filter(Boolean));
       return true;
@@ -68,7 +60,7 @@ describe('RunBatch metrics over a real run', () => {
     const blobs = out.map((line) => JSON.parse(line) as EmfBlob).filter((line) => '_aws' in line && line.pipeline_id === pipeline.id);
     const figures = blobs.map(({ RowsRead, RowsWritten, RowsDeleted, Retries }) => ({ RowsRead, RowsWritten, RowsDeleted, Retries }));
     expect(figures).toEqual([
-      // The lost commit: a failed attempt has its duration and retry count, no rows.
+      // The failed commit: a failed attempt has its duration and retry count, no rows.
       { RowsRead: undefined, RowsWritten: undefined, RowsDeleted: undefined, Retries: 0 },
       { RowsRead: 30, RowsWritten: 25, RowsDeleted: 5, Retries: 1 },
       { RowsRead: 30, RowsWritten: 30, RowsDeleted: 0, Retries: 0 },

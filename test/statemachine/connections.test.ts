@@ -13,6 +13,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../../tools/local/e
 import { freePort } from '../../tools/local/processes.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
+import { failCheckpointOnce } from '../support/fault-harness.ts';
 import { createItems, sameRows } from '../support/items.ts';
 
 const ITEMS = 1000;
@@ -86,17 +87,7 @@ describe('named connections', () => {
   it('replays a batch whose checkpoint failed after the target committed; the target still equals the source', async () => {
     // The third batch's cursor advance fails once in the state database, after the target (in
     // another database) committed that batch: a crash between the two commits.
-    await state.pool.query(`
-      CREATE SEQUENCE IF NOT EXISTS crash_once;
-      CREATE OR REPLACE FUNCTION crash_before_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.batches = 3 AND OLD.batches = 2 AND nextval('crash_once') = 1 THEN
-          RAISE EXCEPTION 'injected: the process died before the checkpoint' USING ERRCODE = '08006';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE OR REPLACE TRIGGER crash_before_checkpoint BEFORE UPDATE ON etl.pipeline_runs
-        FOR EACH ROW EXECUTE FUNCTION crash_before_checkpoint();`);
+    const removeTrigger = await failCheckpointOnce(state.pool, 3);
     try {
       const pipeline = await harness.engine.manage.create(
         copy('crash_between', 'app', 'reports', { mode: 'incremental', source: { query: 'SELECT id, name, updated FROM items', connection: 'app', incremental_key: 'updated', incremental_id_key: 'id' } }),
@@ -112,7 +103,7 @@ describe('named connections', () => {
       const last = await source.pool.query<{ id: number }>('SELECT id FROM items ORDER BY updated DESC, id DESC LIMIT 1');
       expect(checkpoint?.last_id).toBe(String(last.rows[0]!.id));
     } finally {
-      await state.pool.query('DROP TRIGGER crash_before_checkpoint ON etl.pipeline_runs');
+      await removeTrigger();
     }
   });
 

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
+import { failCheckpointOnce } from '../support/fault-harness.ts';
 
 const SOURCE = `
   DROP TABLE IF EXISTS src;
@@ -87,16 +88,7 @@ describe('deletes into Postgres', () => {
 
   it('replays a batch of deletes whose checkpoint failed after the target committed: the replay changes nothing and counts nothing', async () => {
     await other.pool.query(FILLED);
-    await state.pool.query(`
-      CREATE SEQUENCE IF NOT EXISTS crash_once;
-      CREATE OR REPLACE FUNCTION crash_before_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.batches = 1 AND OLD.batches = 0 AND nextval('crash_once') = 1 THEN
-          RAISE EXCEPTION 'injected: the process died before the checkpoint' USING ERRCODE = '08006';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE OR REPLACE TRIGGER crash_before_checkpoint BEFORE UPDATE ON etl.pipeline_runs FOR EACH ROW EXECUTE FUNCTION crash_before_checkpoint();`);
+    const removeTrigger = await failCheckpointOnce(state.pool, 1);
     try {
       const pipeline = await harness.engine.manage.create(body('other'));
       const run = await harness.runToEnd(pipeline.id);
@@ -106,7 +98,7 @@ describe('deletes into Postgres', () => {
       expect(run).toMatchObject({ status: 'SUCCEEDED', rows_read: 100, rows_written: 95, rows_deleted: 0, retries: 1 });
       expect(await targetIds('other')).toEqual(await liveIds());
     } finally {
-      await state.pool.query('DROP TRIGGER crash_before_checkpoint ON etl.pipeline_runs; DROP SEQUENCE crash_once');
+      await removeTrigger();
     }
   });
 

@@ -13,13 +13,14 @@ export interface JsonLoggerOptions {
 
 /**
  * The local stack's own log lines (it is no Lambda function: the handlers log through Powertools),
- * one JSON object per line on stderr, in the same stream as the handlers' lines.
+ * one JSON object per line on stderr, in the same stream and with the same keys as the handlers' lines.
  */
 export function createJsonLogger(options: JsonLoggerOptions, bound: LogFields = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (rank[level] < rank[options.level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, service: options.service, message, ...bound, ...serialiseFields(fields) }));
+    // The handlers' shape (Powertools): one stream, one way to read a line.
+    write(JSON.stringify({ level: level.toUpperCase(), message, timestamp: new Date().toISOString(), service: options.service, ...bound, ...serialiseFields(fields) }));
   };
   return {
     debug: (m, f) => emit('debug', m, f),
