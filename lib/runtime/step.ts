@@ -19,7 +19,8 @@ export function stepHandler<T>(work: (input: StepInput) => Promise<T>, observabi
 export function runBatchHandler(engine: () => Pick<Engine, 'steps' | 'batchFigures'>, observability: Observability = containerObservability) {
   const { metrics } = observability;
   const base = lambdaHandler<StepInput, LoopState>(observability);
-  // Flushed after the handler returns or throws; off (no middleware, nothing buffered) where metrics are disabled.
+  // Flushed after the handler returns or throws; off (no middleware, nothing buffered) where metrics
+  // are disabled. One buffer per container is enough: a container runs one invocation at a time.
   if (metrics) base.use(logMetrics(metrics));
   return base.handler(async (input) => {
     const started = performance.now();
