@@ -15,9 +15,8 @@ import type { StepInput } from '../lib/core/use-cases/run-steps.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint } from '../tools/local/sfn-endpoint/index.ts';
 import { parseConfig } from '../lib/runtime/config.ts';
 import { createConnections, createEngine } from '../lib/runtime/engine.ts';
-import { stepHandler } from '../lib/runtime/step.ts';
-
-const STEPS = ['startRun', 'runBatch', 'completeRun', 'pauseRun', 'failRun', 'continueAsNew'] as const;
+import { createObservability } from '../lib/runtime/observability.ts';
+import { STEP_KEYS, stepHandlers } from '../lib/runtime/step.ts';
 
 export interface PlatformRun {
   run: RunRecord;
@@ -36,7 +35,8 @@ export interface PlatformRun {
 }
 
 export async function runPlatform(settings: Record<string, string>, body: Record<string, unknown>): Promise<PlatformRun> {
-  const config = parseConfig(settings);
+  // Metrics off, as under `npm start` and in the tests: the bench prints its own figures.
+  const config = parseConfig({ POWERTOOLS_METRICS_DISABLED: 'true', ...settings });
   const connections = createConnections(config, { stateUrl: settings.DATABASE_URL!, named: config.connectionUrls }, silentLogger);
   const searchSinks = createSearchSinkFactory({ elasticsearchUrl: settings.ES_URL });
   const bound: { engine?: ReturnType<typeof createEngine> } = {};
@@ -54,10 +54,10 @@ export async function runPlatform(settings: Record<string, string>, body: Record
     child: () => timings,
   };
   const context = (key: string) => ({ functionName: `etl-bench-${key}`, awsRequestId: 'bench', getRemainingTimeInMillis: () => 300_000 }) as unknown as Context;
+  const handlers = stepHandlers(() => bound.engine!, createObservability(config));
   const taskHandlers = Object.fromEntries(
-    STEPS.map((key) => {
-      const handler = stepHandler<unknown>((input: StepInput) => bound.engine!.steps[key](input));
-      return [key, (input: unknown) => handler(input as StepInput, context(key))];
+    STEP_KEYS.map((key) => {
+      return [key, (input: unknown) => handlers[key](input as StepInput, context(key))];
     }),
   );
   const definition = await loadDefinitionFile(path.resolve('statemachines/run-pipeline.asl.json'));

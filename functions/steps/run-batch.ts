@@ -1,5 +1,5 @@
-import { stepHandler } from '../../lib/runtime/step.ts';
+import { runBatchHandler } from '../../lib/runtime/step.ts';
 import { services } from '../../lib/runtime/services.ts';
 
-/** State machine task: runBatch (statemachines/run-pipeline.asl.json). */
-export const handler = stepHandler((input) => services().steps.runBatch(input));
+/** State machine task: runBatch (statemachines/run-pipeline.asl.json); flushes the batch's metrics (EMF). */
+export const handler = runBatchHandler(services);

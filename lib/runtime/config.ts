@@ -5,7 +5,6 @@
  * one parser: the local stack validates its settings with it before starting anything, and the
  * test harness builds its engine from it, so no caller has defaults of its own.
  */
-import type { LogLevel } from './logger.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -61,12 +60,31 @@ function connectionParams(env: Environment): Record<string, string> {
   return params;
 }
 
+/** LOG_LEVEL's values; `silent` writes nothing. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
 const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 function logLevel(env: Environment): LogLevel {
   const raw = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(logLevels as readonly string[]).includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${raw}"`);
   return raw as LogLevel;
+}
+
+function flag(env: Environment, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+const METRICS_NAMESPACE = /^[A-Za-z0-9.\-_/#:]{1,255}$/;
+
+function metricsNamespace(env: Environment): string {
+  const value = optional(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'Etl';
+  if (!METRICS_NAMESPACE.test(value)) throw new ConfigError(`POWERTOOLS_METRICS_NAMESPACE must be 1-255 characters of letters, digits and . - _ / # :, got "${value}"`);
+  return value;
 }
 
 /** Validates and freezes the settings in `env`; throws ConfigError naming the variable. */
@@ -100,6 +118,16 @@ export function parseConfig(env: Environment) {
     opensearchUrl: optional(env, 'OPENSEARCH_URL'),
     apiKey: optional(env, 'API_KEY'),
     logLevel: logLevel(env),
+    /**
+     * Observability (lib/runtime/observability.ts). The Powertools variable names, so that the
+     * library and this parser agree; the values are handed to it explicitly. The service is the
+     * one of serverless.yml and the stage its deployment stage: the metrics' two dimensions.
+     */
+    serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME') ?? 'etl',
+    stage: optional(env, 'STAGE') ?? 'local',
+    metricsNamespace: metricsNamespace(env),
+    /** EMF metrics are on in the cloud; the local stack and the test harness turn them off (readable output). */
+    metricsEnabled: !flag(env, 'POWERTOOLS_METRICS_DISABLED', false),
     /** Bounds one read of the user's SQL; a batch that needs longer is a bad query, not a slow network. */
     sourceStatementTimeoutMs: integer(env, 'SOURCE_STATEMENT_TIMEOUT_MS', 60_000, 100, 15 * 60_000),
     /** Batches per execution before the run continues as a new execution (history limit). */

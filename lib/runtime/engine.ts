@@ -24,6 +24,7 @@ import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
 import { createPgStateStore } from '../adapters/pg/state-store.ts';
 import { createPostgresSink } from '../adapters/pg/postgres-sink.ts';
 import { createTransformCompiler } from '../transforms/index.ts';
+import { recordBatchFigures } from './batch-figures.ts';
 import type { RuntimeConfig } from './config.ts';
 
 /** The settings the engine reads (a RuntimeConfig has them all). */
@@ -47,7 +48,9 @@ export interface EngineDeps {
 export function createEngine(config: EngineConfig, deps: EngineDeps) {
   const { connections, executions, logger } = deps;
   const transforms = deps.transforms ?? createTransformCompiler();
-  const store = createPgStateStore(connections.statePool);
+  // The RunBatch preset reads each attempt's figures for its metrics (batch-figures.ts).
+  const batchFigures = recordBatchFigures(createPgStateStore(connections.statePool));
+  const store = batchFigures.store;
   const readerCache = new Map<string, SourceReader>();
   const readers: SourceReaders = {
     forConnection(name) {
@@ -85,6 +88,7 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
     runs,
     ticks,
     reconcile,
+    batchFigures,
     steps: createRunSteps({
       ticks,
       store,

@@ -2,11 +2,12 @@
  * The middy preset of EventBridge-triggered functions: the handler gets the event's detail.
  * Errors propagate (EventBridge retries the invocation; the work is idempotent).
  */
-import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { observability } from './logger-instance.ts';
+import { lambdaHandler } from './observability.ts';
 
 export type { ExecutionStatusChange } from '../core/use-cases/reconcile-runs.ts';
 
 export function eventHandler<D, T>(work: (detail: D) => Promise<T>) {
-  return middy<EventBridgeEvent<string, D>, T>().handler(async (event) => await work(event.detail));
+  return lambdaHandler<EventBridgeEvent<string, D>, T>(observability).handler(async (event) => await work(event.detail));
 }

@@ -3,12 +3,12 @@
  * errors to statuses, JSON responses. 5xx bodies never carry internal messages.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ConflictError, ConnectionLostError, DependencyUnavailableError, NotFoundError, UpstreamUnavailableError, ValidationError } from '../core/errors.ts';
 import { MAX_BODY_BYTES, describeBytes } from '../core/limits.ts';
 import { config } from './config.ts';
-import { logger } from './logger-instance.ts';
+import { logger, observability } from './logger-instance.ts';
+import { lambdaHandler } from './observability.ts';
 
 export class UnauthorizedError extends Error {
   override readonly name = 'UnauthorizedError';
@@ -76,7 +76,7 @@ export interface HttpHandlerOptions {
 }
 
 export function httpHandler(work: (request: HttpRequest) => Promise<HttpResult>, options: HttpHandlerOptions = {}) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>().handler(async (event, context) => {
+  return lambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>(observability).handler(async (event, context) => {
     try {
       if (!options.public) checkApiKey(event);
       const result = await work({ body: parseBody(event), params: clean(event.pathParameters), query: clean(event.queryStringParameters) });

@@ -1,5 +1,6 @@
 import { config } from './config.ts';
-import { createJsonLogger } from './logger.ts';
+import { createObservability } from './observability.ts';
 
-/** The service's one logger; children add pipeline_id, run_id, batch. */
-export const logger = createJsonLogger({ service: 'etl', level: config.logLevel });
+/** The container's logger and metrics, from its config; the core gets `logger` (children add pipeline_id, run_id, batch). */
+export const observability = createObservability(config);
+export const logger = observability.logger;

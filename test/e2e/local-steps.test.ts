@@ -127,7 +127,13 @@ describe('steps of the local stack', () => {
   it('LOG_LEVEL=warn: the step functions wrote their errors and no info line', () => {
     // Lines that are not JSON are Node's own warnings (the AWS SDK warns about Node 20).
     const entries = stepLines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: string; message: string });
-    expect(entries.filter((e) => e.level === 'info' || e.level === 'debug')).toEqual([]);
-    expect(entries.filter((e) => e.level === 'error').map((e) => e.message)).toContain('run failed');
+    expect(entries.filter((e) => e.level === 'INFO' || e.level === 'DEBUG')).toEqual([]);
+    expect(entries.filter((e) => e.level === 'ERROR').map((e) => e.message)).toContain('run failed');
+    // Every line a step wrote carries its invocation's context (Powertools' injectLambdaContext).
+    for (const entry of entries.filter((e) => e.message === 'run failed') as unknown as Record<string, unknown>[]) {
+      expect(String(entry.function_name)).toMatch(/^etl-local-failRun$/);
+      expect(typeof entry.function_request_id).toBe('string');
+      expect(typeof entry.cold_start).toBe('boolean');
+    }
   });
 });

@@ -70,7 +70,7 @@ describe('GET /health against a database that goes away', () => {
       });
       expect((await open.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       const line = logged.find((l) => l.request_id === 'req-smart');
-      expect(line).toMatchObject({ level: 'error', message: 'request failed', status: 503, method: 'GET', path: '/health', error: { name: 'DependencyUnavailableError', cause: { code: '57P03' } } });
+      expect(line).toMatchObject({ level: 'ERROR', message: 'request failed', function_request_id: 'req-smart', status: 503, method: 'GET', path: '/health', error: { name: 'DependencyUnavailableError', cause: { code: '57P03' } } });
     } finally {
       await open.end();
     }

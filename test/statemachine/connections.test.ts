@@ -12,8 +12,8 @@ import { ValidationError } from '../../lib/core/errors.ts';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../tools/local/embedded-postgres.ts';
 import { freePort } from '../../tools/local/processes.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { failRunUpdates } from '../support/fault-harness.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
+import { failCheckpointOnce } from '../support/fault-harness.ts';
 import { createItems, sameRows } from '../support/items.ts';
 
 const ITEMS = 1000;
@@ -87,7 +87,7 @@ describe('named connections', () => {
   it('replays a batch whose checkpoint failed after the target committed; the target still equals the source', async () => {
     // The third batch's cursor advance fails once in the state database, after the target (in
     // another database) committed that batch: a crash between the two commits.
-    const crash = await failRunUpdates(state.pool, { name: 'crash_before_checkpoint', when: 'NEW.batches = 3 AND OLD.batches = 2', sqlstate: '08006', message: 'injected: the process died before the checkpoint', once: true });
+    const crash = await failCheckpointOnce(state.pool, 3);
     try {
       const pipeline = await harness.engine.manage.create(
         copy('crash_between', 'app', 'reports', { mode: 'incremental', source: { query: 'SELECT id, name, updated FROM items', connection: 'app', incremental_key: 'updated', incremental_id_key: 'id' } }),

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { failRunUpdates } from '../support/fault-harness.ts';
 import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
+import { failCheckpointOnce, failRunUpdates } from '../support/fault-harness.ts';
 
 const SOURCE = `
   DROP TABLE IF EXISTS src;
@@ -88,7 +88,7 @@ describe('deletes into Postgres', () => {
 
   it('replays a batch of deletes whose checkpoint failed after the target committed: the replay changes nothing and counts nothing', async () => {
     await other.pool.query(FILLED);
-    const crash = await failRunUpdates(state.pool, { name: 'crash_before_checkpoint', when: 'NEW.batches = 1 AND OLD.batches = 0', sqlstate: '08006', message: 'injected: the process died before the checkpoint', once: true });
+    const crash = await failCheckpointOnce(state.pool, 1);
     try {
       const pipeline = await harness.engine.manage.create(body('other'));
       const run = await harness.runToEnd(pipeline.id);

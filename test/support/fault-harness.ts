@@ -64,3 +64,17 @@ export async function failRunUpdates(pool: pg.Pool, fault: RunUpdateFault) {
     remove: async () => void (await pool.query(`DROP TRIGGER ${fault.name} ON etl.pipeline_runs; DROP FUNCTION ${fault.name}(); DROP SEQUENCE ${counter}`)),
   };
 }
+
+/**
+ * The cursor advance of batch `batch` (1-based) fails once, as a process dying between the
+ * target's commit and the checkpoint would (SQLSTATE 08006: a lost connection, retried).
+ */
+export function failCheckpointOnce(pool: pg.Pool, batch: number) {
+  return failRunUpdates(pool, {
+    name: 'crash_before_checkpoint',
+    when: `NEW.batches = ${batch} AND OLD.batches = ${batch - 1}`,
+    sqlstate: '08006',
+    message: 'injected: the process died before the checkpoint',
+    once: true,
+  });
+}

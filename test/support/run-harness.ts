@@ -24,10 +24,10 @@ import type { StepInput } from '../../lib/core/use-cases/run-steps.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint } from '../../tools/local/sfn-endpoint/index.ts';
 import { parseConfig } from '../../lib/runtime/config.ts';
 import { createConnections, createEngine, type Engine } from '../../lib/runtime/engine.ts';
-import { stepHandler } from '../../lib/runtime/step.ts';
+import { createObservability } from '../../lib/runtime/observability.ts';
+import { STEP_KEYS, stepHandlers, type StepKey } from '../../lib/runtime/step.ts';
 
-export const STEP_KEYS = ['startRun', 'runBatch', 'completeRun', 'pauseRun', 'failRun', 'continueAsNew'] as const;
-export type StepKey = (typeof STEP_KEYS)[number];
+export { STEP_KEYS, type StepKey };
 export type StepWrapper = (input: StepInput, real: (input: StepInput) => Promise<unknown>) => Promise<unknown>;
 
 export interface RunHarnessOptions {
@@ -79,7 +79,8 @@ const lambdaContext = (key: string) =>
 
 export async function startRunHarness(options: RunHarnessOptions): Promise<RunHarness> {
   const connectionVariables: Record<string, string> = Object.fromEntries(Object.entries(options.connections ?? {}).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
-  const config = parseConfig({ ...options.settings, ...connectionVariables, DATABASE_URL: options.databaseUrl });
+  // Metrics off, as under `npm start`: EMF blobs would flood the test output (a setting may turn them on).
+  const config = parseConfig({ POWERTOOLS_METRICS_DISABLED: 'true', ...options.settings, ...connectionVariables, DATABASE_URL: options.databaseUrl });
   // Terminated idle connections are expected here: the silent logger swallows them.
   const connections = createConnections(config, { stateUrl: options.databaseUrl, named: config.connectionUrls }, silentLogger);
   const pool = connections.statePool;
@@ -90,11 +91,11 @@ export async function startRunHarness(options: RunHarnessOptions): Promise<RunHa
   });
   const wrappers = new Map<StepKey, StepWrapper>();
   const bound: { engine?: Engine } = {};
+  // What functions/steps/<key>.ts export, over this harness's engine and settings.
+  const handlers = stepHandlers(() => bound.engine!, createObservability(config));
   const taskHandlers = Object.fromEntries(
     STEP_KEYS.map((key) => {
-      // What functions/steps/<key>.ts exports, over this harness's engine.
-      const handler = stepHandler<unknown>((input) => bound.engine!.steps[key](input));
-      const real = (input: StepInput): Promise<unknown> => handler(input, lambdaContext(key));
+      const real = (input: StepInput): Promise<unknown> => handlers[key](input, lambdaContext(key));
       return [
         key,
         (input: unknown) => {

@@ -1,7 +1,7 @@
 /**
  * serverless-offline's output in the local stack's JSON log stream. The handlers already write one
- * JSON object per line (lib/runtime/logger.ts): those pass through unchanged. serverless-offline's
- * own lines (banner, request lines, crashes) are wrapped as JSON lines of the `etl-api` service.
+ * JSON object per line (Powertools, lib/runtime/observability.ts): those pass through unchanged. serverless-offline's
+ * own lines (banner, request lines, crashes) are wrapped as JSON lines of the `etl-api` service, with the same keys.
  */
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
@@ -18,5 +18,5 @@ export function apiLogLine(raw: string, stream: 'stdout' | 'stderr', now: () => 
     }
   }
   // serverless-offline writes its ordinary notices to stderr too: the stream is kept, not a level.
-  return JSON.stringify({ time: now().toISOString(), level: 'info', service: 'etl-api', stream, message: line.trim() });
+  return JSON.stringify({ level: 'INFO', message: line.trim(), timestamp: now().toISOString(), service: 'etl-api', stream });
 }

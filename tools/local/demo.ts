@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { loadFilmDimMapping, loadSeedPipeline } from '../../seeds/pipelines/index.ts';
-import { createJsonLogger } from '../../lib/runtime/logger.ts';
+import { createJsonLogger } from './json-logger.ts';
 import { createApiClient, type ApiClient } from './api-client.ts';
 import { DemoChecks } from './demo-checks.ts';
 import { prepareDemoConnections } from './demo-databases.ts';

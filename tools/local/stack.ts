@@ -166,6 +166,11 @@ function functionEnvironment(options: LocalStackOptions, wiring: Record<string, 
     OPENSEARCH_URL: options.opensearchUrl ?? '',
     API_KEY: options.apiKey ?? '',
     AWS_REGION: 'us-east-1',
+    STAGE: 'local',
+    // EMF metrics off locally: a blob per batch would bury the logs (serverless.yml's local stage says the same).
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    // As Lambda sets it: each worker is a fresh container, so its first invocation logs cold_start: true.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     // The SDK needs credentials to sign calls to the local Step Functions endpoint (it checks none).
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

@@ -2,7 +2,7 @@
  * `npm start`: the embedded default stack in one command. Prints the URLs when ready; Ctrl-C
  * stops everything it started (HTTP API, Step Functions endpoint, embedded PostgreSQL).
  */
-import { createJsonLogger } from '../../lib/runtime/logger.ts';
+import { createJsonLogger } from './json-logger.ts';
 import { localConfig, maskPassword } from './local-config.ts';
 import { startLocalStack } from './stack.ts';
 

@@ -12,14 +12,14 @@ describe("the HTTP API's output in the local stack's JSON stream", () => {
   const now = () => new Date('2026-01-02T03:04:05.000Z');
 
   it("passes a handler's JSON log line through unchanged", () => {
-    const line = '{"time":"2026-01-02T03:04:05.000Z","level":"error","service":"etl","message":"request failed","request_id":"r1"}';
+    const line = '{"level":"ERROR","message":"request failed","timestamp":"2026-01-02T03:04:05.000Z","service":"etl","function_request_id":"r1","cold_start":true}';
     expect(apiLogLine(line, 'stderr', now)).toBe(line);
   });
 
   it("wraps serverless-offline's own lines (colours removed) as JSON lines of the etl-api service", () => {
     expect(JSON.parse(apiLogLine('\u001b[32mGET /pipelines (λ: listPipelines)\u001b[39m', 'stdout', now)!)).toEqual({
-      time: '2026-01-02T03:04:05.000Z',
-      level: 'info',
+      level: 'INFO',
+      timestamp: '2026-01-02T03:04:05.000Z',
       service: 'etl-api',
       stream: 'stdout',
       message: 'GET /pipelines (λ: listPipelines)',
