@@ -17,6 +17,8 @@ export interface Sample {
 export interface PhaseMemory {
   samples: number;
   peakMb: number;
+  /** The median total of the phase's first `settledSamples` samples: where it began. */
+  earlyMb: number;
   /** The median total of the phase's last `settledSamples` samples: where memory settled. */
   settledMb: number;
   peakByRole: Record<string, number>;
@@ -64,6 +66,7 @@ export class RssSampler {
     return {
       samples: of.length,
       peakMb: round(Math.max(0, ...of.map((s) => s.totalMb))),
+      earlyMb: round(median(of.slice(0, settledSamples).map((s) => s.totalMb))),
       settledMb: round(median(last.map((s) => s.totalMb))),
       peakByRole: Object.fromEntries(roles.map((role) => [role, round(Math.max(0, ...of.map((s) => s.byRole[role] ?? 0)))])),
       settledByRole: Object.fromEntries(roles.map((role) => [role, round(median(last.map((s) => s.byRole[role] ?? 0)))])),
