@@ -82,6 +82,8 @@ try {
   pool.on('error', () => undefined);
   const api = createApiClient(`http://127.0.0.1:${ports.API_PORT}`);
   const runs: RunLine[] = [];
+  // A failed run ends the runs, but what was measured up to it is still printed and written.
+  let failure: string | null = null;
   try {
     for (const rows of ROWS) {
       sampler.enter(`seed ${rows}`);
@@ -101,6 +103,9 @@ try {
         process.stderr.write(`${name} ${rows}: ${figures.seconds.toFixed(1)} s, peak ${memory.peakMb} MB (step process ${memory.peakByRole[STACK_ROLE]} MB)\n`);
       }
     }
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`the runs stopped: ${failure}\n`);
   } finally {
     await pool.end();
   }
@@ -111,9 +116,13 @@ try {
   const loadAtEnd = loadAverage();
   print(idle, runs, after, { loadAtStart, loadAtEnd });
   const file = path.join(root, `stack-memory-${stamp}.json`);
-  const summary = { node: process.version, cpus: os.cpus().length, load: { start: loadAtStart, end: loadAtEnd }, goals: { idleMb: IDLE_GOAL_MB, runMb: RUN_GOAL_MB, flat: FLAT_TOLERANCE }, idle, runs, after };
+  const summary = { node: process.version, cpus: os.cpus().length, load: { start: loadAtStart, end: loadAtEnd }, goals: { idleMb: IDLE_GOAL_MB, runMb: RUN_GOAL_MB, flat: FLAT_TOLERANCE }, idle, runs, after, failure };
   await writeFile(file, JSON.stringify({ ...summary, samples: sampler.samples }, null, 1));
   console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
+  if (failure) {
+    console.error(`not every run completed: ${failure}`);
+    exitCode = 1;
+  }
 } catch (error) {
   console.error(error);
   exitCode = 1;
