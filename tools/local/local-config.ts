@@ -24,6 +24,12 @@ function positiveMs(name: string, fallback: number): number {
   return value;
 }
 
+/**
+ * Where serverless-esbuild writes the functions' bundles (serverless.yml's outputWorkFolder, from
+ * ETL_ESBUILD_WORK_FOLDER relative to the repository, default .esbuild).
+ */
+export const esbuildWorkFolder = path.resolve(repoRoot, process.env.ETL_ESBUILD_WORK_FOLDER ?? '.esbuild');
+
 /** The environment a child process of the local stack starts from (PATH, HOME...). */
 export const inheritedEnvironment = (): NodeJS.ProcessEnv => ({ ...process.env });
 

@@ -8,6 +8,7 @@
  * `npm start`, the demo and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,7 @@ import { startLambdaGate } from './lambda-gate.ts';
 import { prepareDemoConnections } from './demo-databases.ts';
 import { loadStepFunctions } from './lambda/functions.ts';
 import { createLocalLambda, type LocalLambda } from './lambda/runner.ts';
-import { inheritedEnvironment, repoRoot } from './local-config.ts';
+import { esbuildWorkFolder, inheritedEnvironment, repoRoot } from './local-config.ts';
 import { startLocalScheduler, type LocalScheduler } from './scheduler.ts';
 import { loadDefinitionFile, startLocalSfnEndpoint, type LocalSfnEndpoint, type TaskHandler } from './sfn-endpoint/index.ts';
 
@@ -101,8 +102,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // The endpoint needs its task handlers before it listens; the functions need its URL: bind late.
     // Besides the tasks, the EventBridge-triggered reconcile function runs the same way.
-    const functions = await loadStepFunctions({ repoRoot, stage: STAGE, timeoutOverrides: options.functionTimeouts });
-    const bound: { lambda?: LocalLambda } = {};
+    const functions = await loadStepFunctions({ repoRoot, stage: STAGE, timeoutOverrides: options.functionTimeouts, esbuildWorkFolder });
+    const bound: { lambda?: LocalLambda; bundlesBuilt?: boolean } = {};
     // Stopped after the endpoint (cleanups run in reverse): executions are aborted before their workers end.
     cleanups.push(async () => await bound.lambda?.stop());
     const taskHandlers: Record<string, TaskHandler> = Object.fromEntries(functions.map((fn) => [fn.key, (input: unknown) => bound.lambda!.invoke(fn.key, input)]));
@@ -136,10 +137,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const connectionVariables = Object.fromEntries(Object.entries(named).map(([name, url]) => [`ETL_CONNECTION_${name.toUpperCase()}`, url]));
     const env = functionEnvironment(options, { ...connectionVariables, DATABASE_URL: database.url, SFN_ENDPOINT: endpoint.url, STATE_MACHINE_ARN: stateMachineArn });
-    bound.lambda = createLocalLambda({ functions, env, onOutput: options.onStepOutput });
+    bound.lambda = createLocalLambda({ functions, env, onOutput: options.onStepOutput, useBundles: () => bound.bundlesBuilt === true });
 
     const api = await startHttpApi(options, lambdaListen, env);
     cleanups.push(() => stopChild(api));
+    // serverless-offline has just built every function's bundle (steps too): containers started
+    // from now on load the bundle, as Lambda does, in a fifth of the memory (lambda/runner.ts).
+    bound.bundlesBuilt = functions.every((fn) => fn.bundle !== undefined && existsSync(fn.bundle));
+    if (!bound.bundlesBuilt) logger.warn('the step functions run from their TypeScript modules: serverless-offline built no bundle for them', { folder: esbuildWorkFolder });
     // Stopped before the endpoint and the API (cleanups run in reverse): no tick starts a run on a stack going down.
     const scheduler = startLocalScheduler({
       databaseUrl: database.url,

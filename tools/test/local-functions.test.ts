@@ -31,4 +31,10 @@ describe('local step functions read from serverless.yml', () => {
     const functions = await loadStepFunctions({ repoRoot, stage: 'local', timeoutOverrides: { runBatch: 2 } });
     expect(Object.fromEntries(functions.map((fn) => [fn.key, fn.timeoutSeconds]))).toMatchObject({ runBatch: 2, startRun: 50 });
   });
+
+  it("names each function's esbuild bundle in the given work folder, as serverless-esbuild writes it", async () => {
+    const functions = await loadStepFunctions({ repoRoot, stage: 'local', esbuildWorkFolder: '/tmp/work' });
+    expect(functions.find((fn) => fn.key === 'runBatch')?.bundle).toBe('/tmp/work/.build/functions/steps/run-batch.mjs');
+    expect(functions.find((fn) => fn.key === 'reconcileExecution')?.bundle).toBe('/tmp/work/.build/functions/events/reconcile-execution.mjs');
+  });
 });

@@ -67,3 +67,24 @@ describe('local Lambda runner', () => {
     await expect(lambda.invoke('nope', {})).rejects.toMatchObject({ name: 'Lambda.ResourceNotFoundException' });
   });
 });
+
+describe('local Lambda runner with bundles', () => {
+  let bundlesBuilt = false;
+  const lambda = createLocalLambda({
+    functions: [{ ...fn('echo'), bundle: path.resolve('tools/test/fixtures/lambda-bundle.mjs') }],
+    env: {},
+    onOutput: () => undefined,
+    useBundles: () => bundlesBuilt,
+  });
+  afterAll(() => lambda.stop());
+
+  it('loads the TypeScript module until the bundles are said to be built, then starts new containers from the bundle', async () => {
+    expect(await lambda.invoke('echo', { n: 1 })).toMatchObject({ event: { n: 1 }, functionName: 'etl-test-echo' });
+    bundlesBuilt = true;
+    // The warm container keeps the code it loaded, as a warm Lambda keeps its deployment.
+    expect(await lambda.invoke('echo', { n: 2 })).not.toHaveProperty('from');
+    const [first, second] = await Promise.all([lambda.invoke('echo', { n: 3 }), lambda.invoke('echo', { n: 4 })]);
+    expect([first, second]).toContainEqual({ event: { n: 4 }, from: 'bundle' });
+  });
+});
+

@@ -20,6 +20,8 @@ export interface StepFunctionsOptions {
   stage: string;
   /** Seconds per function key in place of the declared timeout (tests shorten RunBatch's). */
   timeoutOverrides?: Readonly<Record<string, number>>;
+  /** serverless-esbuild's work folder: each function's `bundle` is its build there. */
+  esbuildWorkFolder?: string;
 }
 
 /** The state machine's tasks, and the functions EventBridge triggers (the reconcile function). */
@@ -41,7 +43,9 @@ export async function loadStepFunctions(options: StepFunctionsOptions): Promise<
     const declared = fn.timeout ?? defaultTimeout;
     const timeoutSeconds = options.timeoutOverrides?.[key] ?? declared;
     if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0)) throw new Error(`${file}: functions.${key}.timeout must be a number of seconds, got ${JSON.stringify(declared)}`);
-    found.push({ key, name: `${doc.service}-${options.stage}-${key}`, module, exportName: handler.slice(dot + 1), timeoutSeconds });
+    // serverless-esbuild writes <work folder>/.build/<handler path>.mjs (outputFileExtension in serverless.yml).
+    const bundle = options.esbuildWorkFolder && path.join(options.esbuildWorkFolder, '.build', `${handler.slice(0, dot)}.mjs`);
+    found.push({ key, name: `${doc.service}-${options.stage}-${key}`, module, ...(bundle ? { bundle } : {}), exportName: handler.slice(dot + 1), timeoutSeconds });
   }
   return found;
 }

@@ -1,9 +1,7 @@
 /** Messages between the local Lambda runner and its worker threads. */
 
 export interface WorkerInit {
-  /** The worker's TypeScript entry (worker.ts), loaded by worker-boot.mjs. */
-  entry: string;
-  /** Absolute path of the handler module, e.g. <repo>/functions/steps/run-batch.ts. */
+  /** Absolute path of the handler module, e.g. <repo>/functions/steps/run-batch.ts, or its bundle. */
   module: string;
   exportName: string;
   functionName: string;

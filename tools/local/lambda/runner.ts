@@ -18,6 +18,8 @@ export interface LocalFunction {
   name: string;
   /** Absolute path of the handler module. */
   module: string;
+  /** Absolute path of the function's esbuild bundle, as Lambda runs it (may not be built yet). */
+  bundle?: string;
   exportName: string;
   timeoutSeconds: number;
 }
@@ -30,6 +32,14 @@ export interface LocalLambdaOptions {
   onOutput?: (line: string, fn: LocalFunction) => void;
   /** A container idle this long is ended, as Lambda reclaims idle ones (default 120 s). */
   idleSeconds?: number;
+  /**
+   * Whether a new container loads the function's bundle (`bundle`) rather than its TypeScript
+   * module, asked each time one starts. A bundle loads in ~15 MB; the module through tsx took
+   * ~80 MB per container (hundreds of modules transpiled, with their source maps). Only fresh
+   * bundles will do (the stack says yes once serverless-offline has built them): a bundle left
+   * from an earlier build would run old code. Default: never.
+   */
+  useBundles?: () => boolean;
 }
 
 export interface LocalLambda {
@@ -41,8 +51,7 @@ export interface LocalLambda {
 
 /** How long loading a handler module may take (Lambda allows 10 s; tsx compiles on first load). */
 const INIT_LIMIT_MS = 60_000;
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./worker.ts', import.meta.url).href;
+const WORKER = new URL('./worker.mjs', import.meta.url);
 
 function namedError(error: ErrorDescription): Error {
   return Object.assign(new Error(error.message), { name: error.name });
@@ -67,10 +76,11 @@ class Container {
     readonly fn: LocalFunction,
     env: Record<string, string>,
     onOutput: (line: string) => void,
+    module: string,
   ) {
-    const init: WorkerInit = { entry: ENTRY, module: fn.module, exportName: fn.exportName, functionName: fn.name };
-    // execArgv: [] so that a vitest or tsx parent's flags do not leak in; worker-boot registers tsx.
-    this.worker = new Worker(BOOT, { workerData: init, env, execArgv: [], stdout: true, stderr: true });
+    const init: WorkerInit = { module, exportName: fn.exportName, functionName: fn.name };
+    // execArgv: [] so that a vitest or tsx parent's flags do not leak in; worker.mjs registers tsx for a .ts module.
+    this.worker = new Worker(WORKER, { workerData: init, env, execArgv: [], stdout: true, stderr: true });
     for (const stream of [this.worker.stdout, this.worker.stderr]) createInterface({ input: stream }).on('line', onOutput);
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.once('message', (message: FromWorker) => {
@@ -161,7 +171,8 @@ export function createLocalLambda(options: LocalLambdaOptions): LocalLambda {
       if (stopped) throw namedError({ name: 'Lambda.ServiceException', message: 'the local Lambda runner is stopped' });
       let container = [...containers].find((c) => c.fn === fn && !c.busy && !c.dead);
       if (!container) {
-        container = new Container(fn, options.env, (line) => write(line, fn));
+        const module = fn.bundle && options.useBundles?.() ? fn.bundle : fn.module;
+        container = new Container(fn, options.env, (line) => write(line, fn), module);
         containers.add(container);
       }
       container.busy = true;

@@ -48,6 +48,7 @@ export interface RegistryOptions {
   log: EndpointLog;
   maxHistoryEvents: number;
   maxRetainedExecutions: number;
+  maxRetainedHistoryEvents: number;
   onExecutionEnded?: ((change: ExecutionStatusChangeDetail) => void) | undefined;
 }
 
@@ -80,6 +81,8 @@ function outcomeOf(rec: Internal, err: unknown): ExecutionOutcome {
 export class ExecutionRegistry {
   private readonly records = new Map<string, Internal>();
   private readonly finished: string[] = [];
+  /** History events held by the finished executions still retained. */
+  private retainedEvents = 0;
 
   constructor(private readonly o: RegistryOptions) {}
 
@@ -229,9 +232,17 @@ export class ExecutionRegistry {
       this.o.log({ event: 'execution.listener_error', executionArn: rec.arn, message: String(err) });
     }
     this.finished.push(rec.arn);
-    while (this.finished.length > this.o.maxRetainedExecutions) {
+    this.retainedEvents += rec.history.count;
+    // A history costs ~3 KB of JSON per loop iteration: a count of executions alone would let a
+    // long run with small batches (2,000 batches per 1M rows at batch_size 500) grow the
+    // endpoint's memory with the run. The newest finished execution is always kept.
+    const overBudget = () =>
+      this.finished.length > this.o.maxRetainedExecutions || (this.finished.length > 1 && this.retainedEvents > this.o.maxRetainedHistoryEvents);
+    while (overBudget()) {
       const oldest = this.finished.shift();
-      if (oldest !== undefined) this.records.delete(oldest);
+      if (oldest === undefined) break;
+      this.retainedEvents -= this.records.get(oldest)?.history.count ?? 0;
+      this.records.delete(oldest);
     }
   }
 }

@@ -39,6 +39,7 @@ export async function startLocalSfnEndpoint(o: LocalSfnEndpointOptions): Promise
     log,
     maxHistoryEvents: o.maxHistoryEvents ?? 25_000,
     maxRetainedExecutions: o.maxRetainedExecutions ?? 1000,
+    maxRetainedHistoryEvents: o.maxRetainedHistoryEvents ?? 50_000,
     onExecutionEnded: o.onExecutionEnded,
   });
   let closing = false;

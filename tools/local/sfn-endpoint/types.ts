@@ -41,6 +41,12 @@ export interface LocalSfnEndpointOptions {
   /** Finished executions kept in memory (oldest are forgotten first). Default 1000. */
   maxRetainedExecutions?: number;
   /**
+   * History events kept for finished executions, all together (oldest executions are forgotten
+   * first, the newest is always kept). Default 50,000: two executions at the 25,000-event limit,
+   * about 20 MB of history JSON.
+   */
+  maxRetainedHistoryEvents?: number;
+  /**
    * Called when an execution ends, with the detail of the "Step Functions Execution Status
    * Change" event that EventBridge sends in the cloud. A throwing listener is ignored.
    */
