@@ -12,6 +12,7 @@ import { splitDeletes } from '../soft-deletes.ts';
 import { assertTargetKeys } from '../target-keys.ts';
 import type { Logger } from '../logger.ts';
 import type { BatchProgress, DirectMover, DirectMovers, ExecutionStarter, ReadRequest, Sink, SinkFactory, SourceReader, SourceReaders, StateStore, TakeOver, TransformCompiler } from '../ports.ts';
+import { blockBatch, type ProgressOf } from './block-batch.ts';
 import { executionNameFor } from './request-runs.ts';
 import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
 import { BUSY_STATUSES, type ScheduleTicks } from './schedule-ticks.ts';
@@ -52,7 +53,6 @@ export interface RunStepsDeps {
   ticks?: Pick<ScheduleTicks, 'recordExecutionTick'>;
 }
 
-type ProgressOf = (read: number, written: number, dropped: number, to: Cursor | null) => BatchProgress;
 
 export function createRunSteps(deps: RunStepsDeps) {
   const { store, readers, sinks, transforms, executions, logger } = deps;
@@ -222,9 +222,12 @@ export function createRunSteps(deps: RunStepsDeps) {
           // Measured up to the commit: what the next page of this size will cost.
           nextBatchSize: nextBatchSize(pipeline.batch_size, limit, rowsRead, performance.now() - started, sizing),
         });
+        const blocks = target ? null : blockBatch(pipeline, readerFor(pipeline), sinkFor(pipeline, run.id), store);
         const batch = target
           ? await moveDirect(deps.directMovers!.forPipeline(pipeline.source, target), request, progress)
-          : await readTransformWrite(pipeline, run.id, request, progress);
+          : blocks
+            ? await blocks.run(request, progress)
+            : await readTransformWrite(pipeline, run.id, request, progress);
         if (batch.rowsRead > 0) {
           log.info('batch committed', { rows_read: batch.rowsRead, rows_written: batch.rowsWritten, rows_dropped: batch.rowsDropped, next_cursor: batch.last, batch_size: limit, path: batch.path, ms: Math.round(performance.now() - started) });
         }
