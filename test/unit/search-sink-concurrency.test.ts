@@ -7,56 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { RejectedRowError } from '../../lib/core/errors.ts';
 import { createSearchSink } from '../../lib/adapters/search/search-sink.ts';
-import type { BulkResult, SearchClient } from '../../lib/adapters/search/search-client.ts';
-
-interface Pending {
-  ids: string[];
-  answer: (status: (id: string) => number) => void;
-}
-
-function gatedClient() {
-  const pending: Pending[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const unused = () => Promise.reject(new Error('not used by write'));
-  const client: SearchClient = {
-    flavour: 'elasticsearch',
-    bulk(ndjson: string): Promise<BulkResult> {
-      const ids = ndjson
-        .split('\n')
-        .filter((line) => line !== '')
-        .flatMap((line) => {
-          const action = JSON.parse(line) as { index?: { _id: string }; delete?: { _id: string } };
-          const meta = action.index ?? action.delete;
-          return meta && Object.keys(action).length === 1 && ('index' in action || 'delete' in action) ? [meta._id] : [];
-        });
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      return new Promise((resolve) => {
-        pending.push({
-          ids,
-          answer: (status) => {
-            inFlight -= 1;
-            const items = ids.map((id) => ({ id, status: status(id), error: status(id) >= 400 ? { type: 'mapper_parsing_exception', reason: `bad ${id}` } : undefined }));
-            resolve({ errors: items.some((item) => item.status >= 400), items });
-          },
-        });
-      });
-    },
-    exists: unused,
-    createIndex: unused,
-    deleteIndices: unused,
-    aliasTargets: unused,
-    updateAliases: unused,
-    listIndices: unused,
-    refresh: unused,
-    count: unused,
-    putMapping: unused,
-    findIds: unused,
-    close: async () => undefined,
-  };
-  return { client, pending, maxInFlight: () => maxInFlight };
-}
+import { gatedClient } from '../support/gated-search-client.ts';
 
 const target = { type: 'elasticsearch' as const, index: 'film_dim', id_field: 'film_id' };
 const context = { runId: '4f1c2d3e-0000-4000-8000-000000000001', pipelineId: '4f1c2d3e-0000-4000-8000-0000000000ff', mode: 'incremental' as const, ownRunIds: async () => [] };

@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { classifyItem, classifyRequestError } from '../../lib/adapters/search/classify.ts';
 import { backoffDelay, createSearchSink, DEFAULT_RETRY, type RetryEvent } from '../../lib/adapters/search/search-sink.ts';
 import { SearchRequestError, type BulkItemResult, type BulkResult, type SearchClient } from '../../lib/adapters/search/search-client.ts';
+import { bulkOnlyClient } from '../support/gated-search-client.ts';
 
 type ItemAnswer = Omit<BulkItemResult, 'id'>;
 /** Decides each item's answer from its _id and the number of the bulk call (1-based). */
@@ -17,29 +18,14 @@ const THROTTLED: ItemAnswer = { status: 429, error: { type: 'es_rejected_executi
 
 function fakeClient(script: Script): SearchClient & { calls: string[][] } {
   const calls: string[][] = [];
-  const unused = () => Promise.reject(new Error('not used by write'));
-  return {
-    flavour: 'elasticsearch',
-    calls,
-    async bulk(ndjson: string): Promise<BulkResult> {
-      const lines = ndjson.split('\n').filter((line) => line !== '');
-      const ids = lines.filter((_, i) => i % 2 === 0).map((line) => (JSON.parse(line) as { index: { _id: string } }).index._id);
-      calls.push(ids);
-      const items = ids.map((id) => ({ id, ...script(id, calls.length) }));
-      return { errors: items.some((item) => item.status >= 300), items };
-    },
-    exists: unused,
-    createIndex: unused,
-    deleteIndices: unused,
-    aliasTargets: unused,
-    updateAliases: unused,
-    listIndices: unused,
-    refresh: unused,
-    count: unused,
-    putMapping: unused,
-    findIds: unused,
-    close: async () => undefined,
-  };
+  const client = bulkOnlyClient(async (ndjson: string): Promise<BulkResult> => {
+    const lines = ndjson.split('\n').filter((line) => line !== '');
+    const ids = lines.filter((_, i) => i % 2 === 0).map((line) => (JSON.parse(line) as { index: { _id: string } }).index._id);
+    calls.push(ids);
+    const items = ids.map((id) => ({ id, ...script(id, calls.length) }));
+    return { errors: items.some((item) => item.status >= 300), items };
+  });
+  return Object.assign(client, { calls });
 }
 
 const rows = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ film_id: id, title: `film ${id}` }));
