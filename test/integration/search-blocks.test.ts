@@ -6,20 +6,15 @@
  * later block still fail the run naming the value. Batches of 2,500 rows read in blocks of 1,000.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createPgSourceReader } from '../../lib/adapters/pg/source-reader.ts';
 import { arrayActions } from '../../lib/adapters/search/array-documents.ts';
 import { buildActions, type BulkAction } from '../../lib/adapters/search/bulk-body.ts';
 import type { ReadRequest, RowBlock } from '../../lib/core/ports.ts';
 import { BLOCK_ROWS } from '../../lib/core/use-cases/block-batch.ts';
-import { startSearchNode, type SearchFlavour, type SearchNode } from '../../tools/local/search-node/search-node.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
+import type { SearchFlavour, SearchNode } from '../../tools/local/search-node/search-node.ts';
+import { useSearchStack } from '../support/search-stack.ts';
 
-const START_TIMEOUT_MS = 600_000;
 const ROWS = 2_500;
 /** Every kind of value the reader hands over, a name returned twice and a name that is an array index. */
 const QUERY = `SELECT id, code, title, n, at, day, tags, meta, big, flag, upper(title) AS title, n * 2 AS "10", updated FROM films`;
@@ -45,25 +40,10 @@ async function documents(node: SearchNode, index: string): Promise<Hit[]> {
 const documentLines = (actions: BulkAction[]) => actions.map((action) => action.lines.split('\n')[1]!);
 
 describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search batches in blocks into %s', (flavour) => {
-  let node: SearchNode;
-  let dataDir: string;
-  let db: TestDatabase;
-  let harness: RunHarness;
+  const stack = useSearchStack(flavour, 'search-blocks');
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), `search-blocks-${flavour}-`));
-    node = await startSearchNode({ flavour, dataDir });
-    db = await createTestDatabase();
-    harness = await startRunHarness({ databaseUrl: db.url, ...(flavour === 'elasticsearch' ? { esUrl: node.url } : { opensearchUrl: node.url }) });
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await harness?.stop();
-    await db?.drop();
-    await node?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  }, 60_000);
   beforeEach(async () => {
-    await db.pool.query(`
+    await stack.db.pool.query(`
       TRUNCATE etl.pipelines CASCADE;
       DROP TABLE IF EXISTS films;
       CREATE TABLE films (id integer, code text, title text, n numeric(12, 2), at timestamptz, day date, tags text[], meta jsonb, big bigint, flag boolean, updated timestamptz);
@@ -74,7 +54,7 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search batches in
   });
 
   const create = (name: string, extra: Record<string, unknown> = {}, source: Record<string, unknown> = {}) =>
-    harness.engine.manage.create({
+    stack.harness.engine.manage.create({
       name,
       mode: 'full',
       batch_size: ROWS,
@@ -83,7 +63,7 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search batches in
     });
 
   it('builds from a real read in blocks the bytes the object path builds, and a run writes exactly those documents', async () => {
-    const reader = createPgSourceReader(db.pool, { label: 'default' });
+    const reader = createPgSourceReader(stack.db.pool, { label: 'default' });
     const request: ReadRequest = { query: QUERY, keyset: ['id'], after: null, below: null, limit: ROWS };
     const marker = { field: 'etl_run_id', value: randomUUID() };
     const { rows } = await reader.readBatch(request);
@@ -96,52 +76,52 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search batches in
     expect(documentLines(fromArrays)[0]).toMatch(/^\{"10":"0\.28","id":1,"code":"c1","title":"AM.LIE \\"1\\" 映画\\n","n":"0\.14",/); // an array-index name first, a repeated name in its first place with its last value
 
     const pipeline = await create('blocks_same');
-    expect(await harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: ROWS, rows_written: ROWS, batches: 1 });
-    const hits = await documents(node, `blocks_same-${flavour}`);
+    expect(await stack.harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: ROWS, rows_written: ROWS, batches: 1 });
+    const hits = await documents(stack.node, `blocks_same-${flavour}`);
     expect(hits.map((hit) => JSON.stringify(hit._source))).toEqual(documentLines(buildActions(rows, 'films', 'id')));
   });
 
   it('fails the batch when the second block is refused, leaves the cursor where it was, and a rerun writes the same documents', async () => {
-    await db.pool.query(`UPDATE films SET code = 'not a number' WHERE id = 1500`);
+    await stack.db.pool.query(`UPDATE films SET code = 'not a number' WHERE id = 1500`);
     const pipeline = await create('blocks_fault', { mapping: { properties: { code: { type: 'integer' } } } }, { query: QUERY.replace(', code,', ", replace(code, 'c', '') AS code,") });
-    const failed = await harness.runToEnd(pipeline.id);
+    const failed = await stack.harness.runToEnd(pipeline.id);
     expect(failed).toMatchObject({ status: 'FAILED', cursor: null, rows_read: 0, rows_written: 0, batches: 0 });
     expect(failed.error).toMatchObject({ name: 'RejectedRowError' });
     expect(failed.error?.message).toContain('id=1500');
     const index = `blocks_fault-${flavour}`;
     // The first block was written before the second was refused (idempotent writes the cursor has not passed).
-    expect((await documents(node, index)).map((hit) => Number(hit._id))).toContain(1);
+    expect((await documents(stack.node, index)).map((hit) => Number(hit._id))).toContain(1);
 
-    await db.pool.query(`UPDATE films SET code = 'c1500' WHERE id = 1500`);
-    expect(await harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: ROWS, rows_written: ROWS });
-    const first = await documents(node, index);
+    await stack.db.pool.query(`UPDATE films SET code = 'c1500' WHERE id = 1500`);
+    expect(await stack.harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: ROWS, rows_written: ROWS });
+    const first = await documents(stack.node, index);
     expect(first).toHaveLength(ROWS);
     expect(first[1499]!._source.code).toBe('1500');
-    expect(await harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: ROWS });
-    expect(await documents(node, index)).toEqual(first);
+    expect(await stack.harness.runToEnd(pipeline.id)).toMatchObject({ status: 'SUCCEEDED', rows_read: ROWS });
+    expect(await documents(stack.node, index)).toEqual(first);
   });
 
   it.each([
     ['a paging key repeated in the second block', `INSERT INTO films (id, code, title) VALUES (1500, 'dup', 'again')`, '(id) = "1500" more than once'],
     ['a NULL paging key after the last block', `INSERT INTO films (id, code, title) VALUES (NULL, 'null', 'no key')`, '1 row with a NULL "id"'],
   ])('refuses %s, naming it, with the cursor unmoved', async (_what, change, message) => {
-    await db.pool.query(change);
-    const run = await harness.runToEnd((await create(`blocks_keys_${randomUUID().slice(0, 6)}`)).id);
+    await stack.db.pool.query(change);
+    const run = await stack.harness.runToEnd((await create(`blocks_keys_${randomUUID().slice(0, 6)}`)).id);
     expect(run).toMatchObject({ status: 'FAILED', cursor: null, rows_written: 0 });
     expect(run.error).toMatchObject({ name: 'KeyIntegrityError' });
     expect(run.error?.message).toContain(message);
   });
 
   it('refuses a target key repeated across blocks when the pipeline pages by another key', async () => {
-    await db.pool.query(`UPDATE films SET code = 'c5' WHERE id = 1800`);
-    const pipeline = await harness.engine.manage.create({
+    await stack.db.pool.query(`UPDATE films SET code = 'c5' WHERE id = 1800`);
+    const pipeline = await stack.harness.engine.manage.create({
       name: 'blocks_target_key',
       mode: 'incremental',
       batch_size: ROWS,
       source: { query: QUERY, incremental_key: 'updated', incremental_id_key: 'id' },
       target: { type: flavour, index: `blocks_target_key-${flavour}`, id_field: 'code' },
     });
-    const run = await harness.runToEnd(pipeline.id);
+    const run = await stack.harness.runToEnd(pipeline.id);
     expect(run).toMatchObject({ status: 'FAILED', cursor: null, rows_written: 0 });
     expect(run.error).toMatchObject({ name: 'KeyIntegrityError' });
     expect(run.error?.message).toContain(`the batch for index blocks_target_key-${flavour} has the key (code) = "c5" more than once`);

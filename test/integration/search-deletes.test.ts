@@ -4,18 +4,15 @@
  * source.deleted_flag in both modes, where the flag never reaches a document.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSearchClient, createSearchSink, type SearchClient } from '../../lib/adapters/search/index.ts';
 import type { SearchTarget } from '../../lib/core/pipeline.ts';
 import type { Row } from '../../lib/core/ports.ts';
-import { startSearchNode, type SearchFlavour, type SearchNode } from '../../tools/local/search-node/search-node.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
+import type { SearchFlavour, SearchNode } from '../../tools/local/search-node/search-node.ts';
+import type { TestDatabase } from '../support/database.ts';
+import type { RunHarness } from '../support/run-harness.ts';
+import { useSearchStack } from '../support/search-stack.ts';
 
-const START_TIMEOUT_MS = 600_000;
 
 async function documents(node: SearchNode, index: string): Promise<Array<{ _id: string; _source: Row }>> {
   await fetch(`${node.url}/${index}/_refresh`, { method: 'POST' });
@@ -29,26 +26,19 @@ async function documents(node: SearchNode, index: string): Promise<Array<{ _id: 
 }
 
 describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('deletes into %s', (flavour) => {
-  let node: SearchNode;
+  const stack = useSearchStack(flavour, 'search-deletes');
   let client: SearchClient;
-  let dataDir: string;
+  let node: SearchNode;
   let db: TestDatabase;
   let harness: RunHarness;
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), `search-deletes-${flavour}-`));
-    node = await startSearchNode({ flavour, dataDir });
+  beforeAll(() => {
+    ({ node, db, harness } = stack);
     client = createSearchClient({ flavour, url: node.url });
-    db = await createTestDatabase();
-    harness = await startRunHarness({ databaseUrl: db.url, ...(flavour === 'elasticsearch' ? { esUrl: node.url } : { opensearchUrl: node.url }) });
-  }, START_TIMEOUT_MS);
+  });
   afterAll(async () => {
-    await harness?.stop();
-    await db?.drop();
     await client?.close();
-    await node?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  }, 60_000);
+  });
   beforeEach(async () => {
     await db.pool.query(`
       TRUNCATE etl.pipelines CASCADE;
