@@ -188,8 +188,8 @@ export function createRunSteps(deps: RunStepsDeps) {
 
     /**
      * Reads, transforms and writes one batch; the cursor advances only with the committed write.
-     * A plain pipeline into Postgres moves its page inside the databases (DirectMover); anything
-     * with transforms, or a search target, reads rows into JavaScript.
+     * A plain pipeline into Postgres moves its page inside the databases (DirectMover); a plain one
+     * into a search index reads it in blocks while writing them (block-batch.ts); the rest reads rows.
      */
     async runBatch(input: StepInput): Promise<LoopState> {
       const state = loop(input);
@@ -222,12 +222,9 @@ export function createRunSteps(deps: RunStepsDeps) {
           // Measured up to the commit: what the next page of this size will cost.
           nextBatchSize: nextBatchSize(pipeline.batch_size, limit, rowsRead, performance.now() - started, sizing),
         });
-        const blocks = target ? null : blockBatch(pipeline, readerFor(pipeline), sinkFor(pipeline, run.id), store);
         const batch = target
           ? await moveDirect(deps.directMovers!.forPipeline(pipeline.source, target), request, progress)
-          : blocks
-            ? await blocks.run(request, progress)
-            : await readTransformWrite(pipeline, run.id, request, progress);
+          : await (blockBatch(pipeline, readerFor(pipeline), sinkFor(pipeline, run.id), store)?.run(request, progress) ?? readTransformWrite(pipeline, run.id, request, progress));
         if (batch.rowsRead > 0) {
           log.info('batch committed', { rows_read: batch.rowsRead, rows_written: batch.rowsWritten, rows_dropped: batch.rowsDropped, next_cursor: batch.last, batch_size: limit, path: batch.path, ms: Math.round(performance.now() - started) });
         }
