@@ -14,8 +14,8 @@ import { keyText, targetKeyColumns, targetLabel } from './target-keys.ts';
 
 export interface BlockChecks {
   /**
-   * Checks one block. Answers which of its rows delete their key (null: none does), or null as
-   * `ok: false` when the batch has failed so far (nothing more is to be written).
+   * Checks one block. Answers which of its rows delete their key (`deletes` null: none does), or
+   * `ok: false` once the batch has failed (nothing more is to be written).
    */
   accept(block: RowBlock): { ok: true; deletes: boolean[] | null } | { ok: false };
   /** The batch's error after its last block, or null. */
