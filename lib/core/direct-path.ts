@@ -12,8 +12,12 @@ export function directTarget(definition: Pick<PipelineDefinition, 'source' | 'ta
   // Deletes take the JavaScript path: one deletion rule (soft-deletes.ts) and one key check for
   // every sink, rather than a second copy in the pushdown and COPY statements (docs/PERFORMANCE.md).
   if (definition.source.deleted_flag !== undefined || definition.target.delete_missing) return null;
-  const plain = definition.tasks === null || definition.tasks.every((task) => task.type === 'sql_reader' || task.type === 'writer');
-  return plain ? definition.target : null;
+  return plainPlan(definition) ? definition.target : null;
+}
+
+/** Nothing between reader and writer: no transform or map task changes the rows. */
+export function plainPlan(definition: Pick<PipelineDefinition, 'tasks'>): boolean {
+  return definition.tasks === null || definition.tasks.every((task) => task.type === 'sql_reader' || task.type === 'writer');
 }
 
 /**

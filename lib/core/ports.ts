@@ -28,6 +28,26 @@ export interface ReadResult {
   done: boolean;
 }
 
+/**
+ * A sub-page of one read, its rows as arrays: the values by position, named by `columns`. A row
+ * array may hold further values after the named ones (the reader's own); they are not part of the row.
+ */
+export interface RowBlock {
+  columns: string[];
+  rows: unknown[][];
+  /** Position in the batch of the block's first row (0 for the first block). */
+  offset: number;
+}
+
+/** What a read in blocks read, once every block was handed over. */
+export interface BlockReadResult {
+  rowsRead: number;
+  /** Keyset position of the last row read; null when no row was read. */
+  last: Cursor | null;
+  /** No row follows this page (the reader looked one row past it). */
+  done: boolean;
+}
+
 export interface SourceReader {
   /**
    * Reads one page of the user's SQL as one statement (extended protocol), read-only, with a
@@ -35,6 +55,14 @@ export interface SourceReader {
    * column is NULL or a keyset value repeats (within the page or across its end).
    */
   readBatch(request: ReadRequest): Promise<ReadResult>;
+  /**
+   * The same page as `readBatch`, with the same statement, session and checks, handed over in
+   * blocks of at most `blockRows` rows while the statement is still being read: `onBlock` is
+   * awaited before the next block is fetched, so the caller can write a block while the next is
+   * read, and decide how far ahead it lets the read run. `onBlock` must not throw. A
+   * KeyIntegrityError or a failed statement rejects after the blocks before it were handed over.
+   */
+  readBlocks?(request: ReadRequest, blockRows: number, onBlock: (block: RowBlock) => Promise<void>): Promise<BlockReadResult>;
   /**
    * The value of `column` below which no still-open writer can commit a row, or null when the
    * column is not a timestamp (no horizon applies). See docs/ARCHITECTURE.md "Late commits".
@@ -122,6 +150,33 @@ export interface Sink {
    * did not read); may be called again by a retried CompleteRun, and must then do nothing twice.
    */
   finishRun?(): Promise<WriteOutcome | void>;
+  /**
+   * Writes a batch of rows read as arrays (`columns` names their values, `omit` lists the control
+   * columns that are not written, e.g. source.deleted_flag), block by block; optional: a sink
+   * without it is given row objects. Only for rows that no transform changes.
+   */
+  openBlockWrite?(columns: string[], omit: readonly string[]): BlockWrite;
+}
+
+/**
+ * One batch written block by block, as the reader hands the blocks over (see Sink.openBlockWrite).
+ * Writes are idempotent as with `Sink.write`; nothing here advances the cursor.
+ */
+export interface BlockWrite {
+  /**
+   * Starts writing a block: `deletes[i]` true deletes the key of row i instead of writing it
+   * (null: no row deletes). Resolves once the next block may be read (the sink bounds what it
+   * keeps in flight). Throws RejectedRowError for a row it cannot write; after a failure it
+   * starts nothing more.
+   */
+  add(block: RowBlock, deletes: readonly boolean[] | null): Promise<void>;
+  /** True once something failed: the caller stops adding blocks. */
+  readonly failed: boolean;
+  /**
+   * Waits for everything started, then answers what the deletes removed, or throws the failure
+   * of the earliest block, as if the blocks had been written one at a time.
+   */
+  finish(): Promise<WriteOutcome>;
 }
 
 export interface SinkContext {

@@ -23,16 +23,24 @@ export function splitDeletes(rows: Row[], flag: string | undefined): SplitBatch 
   const upserts: Row[] = [];
   const deletes: Row[] = [];
   rows.forEach((row, position) => {
-    if (!(flag in row)) {
-      throw new RejectedRowError(`row ${position + 1} of the batch has no "${flag}" field (source.deleted_flag) when it reaches the writer; a task must keep that column`);
-    }
+    if (!(flag in row)) throw missingFlagError(flag, position);
     const { [flag]: value, ...rest } = row;
-    if (value !== true && value !== false && value !== null) {
-      throw new RejectedRowError(`row ${position + 1} of the batch: "${flag}" (source.deleted_flag) must be true, false or NULL, got ${typeof value} ${shown(value)}`);
-    }
-    (value === true ? deletes : upserts).push(rest);
+    (isDeletion(value, flag, position) ? deletes : upserts).push(rest);
   });
   return { upserts, deletes };
+}
+
+/** The row has no flag field when it reaches the writer (`position` counts from 0 in the batch). */
+export function missingFlagError(flag: string, position: number): RejectedRowError {
+  return new RejectedRowError(`row ${position + 1} of the batch has no "${flag}" field (source.deleted_flag) when it reaches the writer; a task must keep that column`);
+}
+
+/** Whether a row's flag value deletes it: true does, false and NULL do not, anything else is refused. */
+export function isDeletion(value: unknown, flag: string, position: number): boolean {
+  if (value !== true && value !== false && value !== null) {
+    throw new RejectedRowError(`row ${position + 1} of the batch: "${flag}" (source.deleted_flag) must be true, false or NULL, got ${typeof value} ${shown(value)}`);
+  }
+  return value === true;
 }
 
 /** JSON, except that a bigint (which JSON cannot say) shows as its digits. */

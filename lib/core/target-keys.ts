@@ -28,7 +28,8 @@ export function assertTargetKeys(rows: Row[], target: TargetDefinition): void {
   }
 }
 
-function keyText(value: unknown): string {
+/** A key value as text, so keys compare equal exactly when they are the same value. */
+export function keyText(value: unknown): string {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Date) return value.toISOString();
   if (value !== null && typeof value === 'object') return JSON.stringify(value);

@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createSearchSink, type SearchClient } from '../../lib/adapters/search/index.ts';
+import { createSearchClient, createSearchSink, type SearchClient } from '../../lib/adapters/search/index.ts';
 import type { SearchTarget } from '../../lib/core/pipeline.ts';
 import type { Row } from '../../lib/core/ports.ts';
 import type { SearchFlavour, SearchNode } from '../../tools/local/search-node/search-node.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startRunHarness, type RunHarness } from '../support/run-harness.ts';
-import { SEARCH_START_TIMEOUT_MS as START_TIMEOUT_MS, startSearchEngine, stopSearchEngine } from '../support/search-fixtures.ts';
+import type { TestDatabase } from '../support/database.ts';
+import type { RunHarness } from '../support/run-harness.ts';
+import { useSearchStack } from '../support/search-stack.ts';
+
 
 async function documents(node: SearchNode, index: string): Promise<Array<{ _id: string; _source: Row }>> {
   await fetch(`${node.url}/${index}/_refresh`, { method: 'POST' });
@@ -25,22 +26,19 @@ async function documents(node: SearchNode, index: string): Promise<Array<{ _id: 
 }
 
 describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('deletes into %s', (flavour) => {
-  let node: SearchNode;
+  const stack = useSearchStack(flavour, 'search-deletes');
   let client: SearchClient;
-  let dataDir: string;
+  let node: SearchNode;
   let db: TestDatabase;
   let harness: RunHarness;
 
-  beforeAll(async () => {
-    ({ node, client, dataDir } = await startSearchEngine(flavour, 'search-deletes'));
-    db = await createTestDatabase();
-    harness = await startRunHarness({ databaseUrl: db.url, ...(flavour === 'elasticsearch' ? { esUrl: node.url } : { opensearchUrl: node.url }) });
-  }, START_TIMEOUT_MS);
+  beforeAll(() => {
+    ({ node, db, harness } = stack);
+    client = createSearchClient({ flavour, url: node.url });
+  });
   afterAll(async () => {
-    await harness?.stop();
-    await db?.drop();
-    await stopSearchEngine({ node, client, dataDir });
-  }, 60_000);
+    await client?.close();
+  });
   beforeEach(async () => {
     await db.pool.query(`
       TRUNCATE etl.pipelines CASCADE;

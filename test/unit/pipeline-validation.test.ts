@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyPatch, parseCreatePipeline, parsePipelinePatch } from '../../lib/core/pipeline.ts';
 import { keysetColumns } from '../../lib/core/keyset.ts';
-import { pageQuery } from '../../lib/adapters/pg/source-reader.ts';
+import { pageQuery } from '../../lib/adapters/pg/page-query.ts';
 import { isoTimestamp } from '../../lib/adapters/pg/value-types.ts';
 
 const plain = {

@@ -7,42 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { RejectedRowError } from '../../lib/core/errors.ts';
 import { createSearchSink } from '../../lib/adapters/search/search-sink.ts';
-import type { BulkResult } from '../../lib/adapters/search/search-client.ts';
-import { FILM_TARGET as target, SINK_CONTEXT as context, fakeSearchClient, filmRows } from '../support/search-fixtures.ts';
-
-interface Pending {
-  ids: string[];
-  answer: (status: (id: string) => number) => void;
-}
-
-function gatedClient() {
-  const pending: Pending[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const client = fakeSearchClient((ndjson: string): Promise<BulkResult> => {
-    const ids = ndjson
-      .split('\n')
-      .filter((line) => line !== '')
-      .flatMap((line) => {
-        const action = JSON.parse(line) as { index?: { _id: string }; delete?: { _id: string } };
-        const meta = action.index ?? action.delete;
-        return meta && Object.keys(action).length === 1 && ('index' in action || 'delete' in action) ? [meta._id] : [];
-      });
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    return new Promise((resolve) => {
-      pending.push({
-        ids,
-        answer: (status) => {
-          inFlight -= 1;
-          const items = ids.map((id) => ({ id, status: status(id), error: status(id) >= 400 ? { type: 'mapper_parsing_exception', reason: `bad ${id}` } : undefined }));
-          resolve({ errors: items.some((item) => item.status >= 400), items });
-        },
-      });
-    });
-  });
-  return { client, pending, maxInFlight: () => maxInFlight };
-}
+import { gatedClient } from '../support/gated-search-client.ts';
+import { FILM_TARGET as target, SINK_CONTEXT as context, filmRows } from '../support/search-fixtures.ts';
 
 const rows = filmRows(['a', 'b', 'c', 'd', 'e', 'f']);
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));

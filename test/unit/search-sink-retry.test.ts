@@ -6,7 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { classifyItem, classifyRequestError } from '../../lib/adapters/search/classify.ts';
 import { backoffDelay, createSearchSink, DEFAULT_RETRY, type RetryEvent } from '../../lib/adapters/search/search-sink.ts';
-import { SearchRequestError, type BulkItemResult, type SearchClient } from '../../lib/adapters/search/search-client.ts';
+import { SearchRequestError, type BulkItemResult, type BulkResult, type SearchClient } from '../../lib/adapters/search/search-client.ts';
 import { FILM_TARGET as target, SINK_CONTEXT as context, fakeSearchClient, filmRows } from '../support/search-fixtures.ts';
 
 type ItemAnswer = Omit<BulkItemResult, 'id'>;
@@ -18,7 +18,7 @@ const THROTTLED: ItemAnswer = { status: 429, error: { type: 'es_rejected_executi
 
 function fakeClient(script: Script): SearchClient & { calls: string[][] } {
   const calls: string[][] = [];
-  const client = fakeSearchClient(async (ndjson) => {
+  const client = fakeSearchClient(async (ndjson: string): Promise<BulkResult> => {
     const lines = ndjson.split('\n').filter((line) => line !== '');
     const ids = lines.filter((_, i) => i % 2 === 0).map((line) => (JSON.parse(line) as { index: { _id: string } }).index._id);
     calls.push(ids);

@@ -35,7 +35,8 @@ import { pipeCopy } from './copy-pipe.ts';
 import { quoteIdent, quoteTable } from './identifiers.ts';
 import { moveStatement, pageExtras, pageSelect, pushdownStatement, type MoveOutcome } from './page-statement.ts';
 import { oneStatement, queryFields, withConnectionReadSession } from './read-session.ts';
-import { countNullKeys, createPgSourceReader, explainMissingColumn, statementBody } from './source-reader.ts';
+import { countNullKeys, explainMissingColumn, statementBody } from './page-query.ts';
+import { createPgSourceReader } from './source-reader.ts';
 import { escapeLiteral } from 'pg';
 
 export interface DirectMoverOptions {

@@ -8,7 +8,7 @@ import type { ColumnInfo, DefinitionInspector, TableInfo } from '../../core/port
 import type { ConnectionRegistry } from './connections.ts';
 import { quoteTable } from './identifiers.ts';
 import { queryFields, withConnectionReadSession } from './read-session.ts';
-import { statementBody } from './source-reader.ts';
+import { statementBody } from './page-query.ts';
 
 /** A check answers quickly or not at all: the pipeline is still created, with a warning. */
 const CHECK_TIMEOUT_MS = 5_000;

@@ -5,14 +5,15 @@
  * Every statement runs on a read session (read-session.ts: one statement, read-only, reset after).
  */
 import type pg from 'pg';
-import { InvalidDefinitionError, SourceQueryError } from '../../core/errors.ts';
-import { nullKeysError, repeatedKeysetError } from '../../core/key-integrity.ts';
+import { InvalidDefinitionError } from '../../core/errors.ts';
+import { nullKeysError } from '../../core/key-integrity.ts';
+import { keysetSequence } from '../../core/keyset-sequence.ts';
 import type { ReadRequest, ReadResult, Row, SourceReader } from '../../core/ports.ts';
-import { inspectSql } from '../../core/sql-text.ts';
+import { readPageInBlocks } from './block-reader.ts';
 import { quoteIdent } from './identifiers.ts';
+import { KEY_ALIAS, countNullKeys, explainMissingColumn, pageQuery, statementBody } from './page-query.ts';
 import { oneStatement, withReadSession } from './read-session.ts';
 
-const KEY_ALIAS = '__etl_k';
 const TIMESTAMP_TYPES = new Set([1184, 1114]);
 
 export interface PgSourceReaderOptions {
@@ -44,11 +45,14 @@ export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptio
       });
       const nulls = page.nullCounts ? nullKeysError(page.nullCounts, request.keyset) : null;
       if (nulls) throw nulls;
-      assertUniqueKeys(page.cursors, request.keyset);
+      const sequence = keysetSequence(request.keyset);
+      for (const cursor of page.cursors) sequence.accept(cursor);
       const rows = page.rows.slice(0, request.limit);
       const last = rows.length > 0 ? page.cursors[rows.length - 1]! : null;
       return { rows, last: last as string[] | null, done: page.done };
     },
+
+    readBlocks: (request, blockRows, onBlock) => session((client) => readPageInBlocks(client, request, blockRows, onBlock)),
 
     async horizon(query: string, column: string): Promise<string | null> {
       const body = statementBody(query);
@@ -81,37 +85,6 @@ export function createPgSourceReader(pool: pg.Pool, options: PgSourceReaderOptio
   };
 }
 
-/** The query as one statement, without its trailing `;` and comments; refused otherwise. */
-export function statementBody(query: string): string {
-  const { body, problem } = inspectSql(query);
-  if (problem) throw new SourceQueryError(`source.query ${problem}`);
-  return body;
-}
-
-/**
- * Builds the keyset page query; values travel as parameters, identifiers were validated. It asks
- * for one row more than the page, to see whether the page's last key repeats in the next row.
- */
-export function pageQuery(request: ReadRequest, body = statementBody(request.query)): { sql: string; params: unknown[] } {
-  const columns = request.keyset.map((c) => `src.${quoteIdent(c)}`);
-  const params: unknown[] = [];
-  const where: string[] = [];
-  if (request.after) {
-    params.push(...request.after);
-    const placeholders = request.after.map((_, i) => `$${i + 1}`);
-    where.push(`(${columns.join(', ')}) > (${placeholders.join(', ')})`);
-  }
-  if (request.below !== null) {
-    params.push(request.below);
-    where.push(`${columns[0]} < $${params.length}`);
-  }
-  params.push(request.limit + 1);
-  const keys = columns.map((c, i) => `${c}::text AS ${KEY_ALIAS}${i}`).join(', ');
-  // The body sits on lines of its own, so a comment on its last line cannot swallow the wrapper.
-  const sql = `SELECT src.*, ${keys} FROM (\n${body}\n) AS src${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${columns.join(', ')} LIMIT $${params.length}`;
-  return { sql, params };
-}
-
 function splitKeys(records: Row[], keyCount: number): { rows: Row[]; cursors: (string | null)[][] } {
   const rows: Row[] = [];
   const cursors: (string | null)[][] = [];
@@ -126,31 +99,4 @@ function splitKeys(records: Row[], keyCount: number): { rows: Row[]; cursors: (s
     cursors.push(cursor);
   }
   return { rows, cursors };
-}
-
-/** Rows of the whole source with a NULL keyset column, per column (user SQL: a read session only). */
-export async function countNullKeys(client: pg.PoolClient, body: string, keyset: string[]): Promise<number[]> {
-  await client.query('DISCARD ALL');
-  const columns = keyset.map((c) => `src.${quoteIdent(c)}`);
-  const counts = columns.map((c, i) => `count(*) FILTER (WHERE ${c} IS NULL) AS n${i}`).join(', ');
-  const result = await client.query(oneStatement(`SELECT ${counts} FROM (\n${body}\n) AS src WHERE ${columns.map((c) => `${c} IS NULL`).join(' OR ')}`));
-  const row = result.rows[0] as Record<string, string>;
-  return keyset.map((_, i) => Number(row[`n${i}`]));
-}
-
-function assertUniqueKeys(cursors: (string | null)[][], keyset: string[]): void {
-  for (let i = 1; i < cursors.length; i++) {
-    const previous = cursors[i - 1]!;
-    const current = cursors[i]!;
-    if (current.every((value, k) => value !== null && value === previous[k])) throw repeatedKeysetError(current, keyset);
-  }
-}
-
-/** `column src.x does not exist` names an internal alias: say which pipeline field needs `x`. */
-export function explainMissingColumn(error: unknown, keyset: string[]): unknown {
-  const e = error as { code?: string; message?: string };
-  const missing = e.code === '42703' ? /column src\.(\S+) does not exist/.exec(e.message ?? '') : null;
-  if (!missing) return error;
-  const column = missing[1]!.replace(/^"|"$/g, '');
-  return new SourceQueryError(`source.query returns no column "${column}", which the pipeline pages by (${keyset.join(', ')}); add it to the query's select list`, { cause: error });
 }

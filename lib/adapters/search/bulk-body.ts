@@ -25,7 +25,11 @@ export interface ChunkLimits {
  * retried or replayed batch replaces documents instead of adding new ones.
  */
 export function documentId(row: Row, idField: string, position: number): string {
-  const value = row[idField];
+  return documentIdOf(row[idField], idField, position);
+}
+
+/** `documentId` of the key's value itself (rows read as arrays). */
+export function documentIdOf(value: unknown, idField: string, position: number): string {
   if (value === null || value === undefined) {
     throw new RejectedRowError(`row ${position + 1} of the batch has no value in ${idField} (target.id_field), which gives the document its _id`);
   }
@@ -50,7 +54,7 @@ function jsonValue(_key: string, value: unknown): unknown {
  * a replacer takes V8 off its fast serializer, and only a bigint needs it (JSON.stringify throws a
  * TypeError on one; the replacer pass then writes it as a string).
  */
-export function serializeDocument(row: Row): string {
+export function serializeDocument(row: unknown): string {
   try {
     return JSON.stringify(row);
   } catch (error) {
@@ -82,25 +86,34 @@ function documentJson(row: Row, extra: DocumentField | undefined, member: string
  * document with `extra` (the run marker) spliced into its JSON.
  */
 export function buildActions(rows: Row[], index: string, idField: string, extra?: DocumentField): BulkAction[] {
-  const prefix = `{"index":{"_index":${JSON.stringify(index)},"_id":`;
+  const prefix = indexActionPrefix(index);
   const member = extra === undefined ? '' : `${JSON.stringify(extra.field)}:${JSON.stringify(extra.value)}`;
   const actions = new Array<BulkAction>(rows.length);
   for (let position = 0; position < rows.length; position++) {
     const row = rows[position]!;
-    const id = documentId(row, idField, position);
-    const lines = `${prefix}${JSON.stringify(id)}}}\n${documentJson(row, extra, member)}\n`;
-    actions[position] = { kind: 'index', id, lines, bytes: Buffer.byteLength(lines, 'utf8') };
+    actions[position] = indexAction(prefix, documentId(row, idField, position), documentJson(row, extra, member));
   }
   return actions;
 }
 
+/** The start of an `index` action line, up to its _id (built once per batch). */
+export function indexActionPrefix(index: string): string {
+  return `{"index":{"_index":${JSON.stringify(index)},"_id":`;
+}
+
+export function indexAction(prefix: string, id: string, document: string): BulkAction {
+  const lines = `${prefix}${JSON.stringify(id)}}}\n${document}\n`;
+  return { kind: 'index', id, lines, bytes: Buffer.byteLength(lines, 'utf8') };
+}
+
+export function deleteAction(index: string, id: string): BulkAction {
+  const lines = `${JSON.stringify({ delete: { _index: index, _id: id } })}\n`;
+  return { kind: 'delete', id, lines, bytes: Buffer.byteLength(lines, 'utf8') };
+}
+
 /** `delete` actions for the keys of soft-deleted rows, with the same _id as their `index` action would have. */
 export function buildDeleteActions(rows: Row[], index: string, idField: string): BulkAction[] {
-  return rows.map((row, position) => {
-    const id = documentId(row, idField, position);
-    const lines = `${JSON.stringify({ delete: { _index: index, _id: id } })}\n`;
-    return { kind: 'delete' as const, id, lines, bytes: Buffer.byteLength(lines, 'utf8') };
-  });
+  return rows.map((row, position) => deleteAction(index, documentId(row, idField, position)));
 }
 
 /**

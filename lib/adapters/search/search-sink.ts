@@ -20,7 +20,9 @@
 import type { Row, Sink, SinkContext, TransactionHandle, WriteOutcome } from '../../core/ports.ts';
 import type { SearchTarget } from '../../core/pipeline.ts';
 import { SearchUnavailableError } from '../../core/errors.ts';
+import { arrayActions } from './array-documents.ts';
 import { buildActions, buildDeleteActions, bulkBody, chunkActions, type BulkAction } from './bulk-body.ts';
+import { bulkQueue } from './bulk-queue.ts';
 import { classifyItem, classifyRequestError, itemError, retriesExhausted, type ItemContext } from './classify.ts';
 import { createIndexManager } from './index-manager.ts';
 import type { BulkItemResult, SearchClient } from './search-client.ts';
@@ -152,33 +154,14 @@ export function createSearchSink(target: SearchTarget, context: SinkContext, cli
     }
   };
 
-  /**
-   * Sends a batch's requests, at most `concurrency` in flight: the next request is built and sent
-   * while the engine indexes the previous one. Every request started is awaited before this
-   * returns or throws, so nothing of the batch is still in flight when it fails; after a failure
-   * no new request starts, and the error thrown is the one of the earliest failed request, as if
-   * they had been sent one at a time.
-   */
+  /** Sends a batch's requests through one queue (bulk-queue.ts: at most `concurrency` in flight). */
   const writeChunks = async (chunks: BulkAction[][]): Promise<number> => {
-    let next = 0;
-    let deleted = 0;
-    const failures: Array<{ at: number; error: unknown }> = [];
-    const worker = async () => {
-      while (failures.length === 0 && next < chunks.length) {
-        const at = next++;
-        try {
-          // Awaited first: `deleted += await ...` would read `deleted` before the other request's sum.
-          const removed = await writeChunk(chunks[at]!);
-          deleted += removed;
-        } catch (error) {
-          failures.push({ at, error });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
-    const first = failures.sort((a, b) => a.at - b.at)[0];
-    if (first) throw first.error;
-    return deleted;
+    const queue = bulkQueue(concurrency, writeChunk);
+    for (const chunk of chunks) {
+      if (queue.failed) break;
+      await queue.push(chunk);
+    }
+    return await queue.settle();
   };
 
   return {
@@ -189,6 +172,23 @@ export function createSearchSink(target: SearchTarget, context: SinkContext, cli
       const deleted = await writeChunks(chunkActions(actions, limits));
       await commitProgress(null, { deleted });
       return { written: rows.length, deleted };
+    },
+    openBlockWrite(columns, omit) {
+      const marker = marking ? { field: RUN_MARKER_FIELD, value: context.runId } : undefined;
+      const actionsOf = arrayActions(columns, omit, plan.writeIndex, target.id_field, marker);
+      const queue = bulkQueue(concurrency, writeChunk);
+      return {
+        async add(block, deletes) {
+          for (const chunk of chunkActions(actionsOf(block, deletes), limits)) {
+            if (queue.failed) return;
+            await queue.push(chunk);
+          }
+        },
+        get failed() {
+          return queue.failed;
+        },
+        finish: async () => ({ deleted: await queue.settle() }),
+      };
     },
     async prepareRun() {
       await plan.prepareRun();

@@ -10,9 +10,8 @@ import type { Pipeline } from '../pipeline.ts';
 import { splitDeletes } from '../soft-deletes.ts';
 import { assertTargetKeys } from '../target-keys.ts';
 import type { BatchProgress, DirectMover, ReadRequest } from '../ports.ts';
+import { blockBatch, type ProgressOf } from './block-batch.ts';
 import { loopState, type LoopState, type RunStepsDeps, type StepContext, type StepInput } from './step-context.ts';
-
-type ProgressOf = (read: number, written: number, dropped: number, to: Cursor | null) => BatchProgress;
 
 export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepContext) {
   const { store, transforms, logger } = deps;
@@ -45,8 +44,8 @@ export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepC
   return {
     /**
      * Reads, transforms and writes one batch; the cursor advances only with the committed write.
-     * A plain pipeline into Postgres moves its page inside the databases (DirectMover); anything
-     * with transforms, or a search target, reads rows into JavaScript.
+     * A plain pipeline into Postgres moves its page inside the databases (DirectMover); a plain one
+     * into a search index reads it in blocks while writing them (block-batch.ts); the rest reads rows.
      */
     async runBatch(input: StepInput): Promise<LoopState> {
       const state = loopState(input);
@@ -81,7 +80,7 @@ export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepC
         });
         const batch = target
           ? await moveDirect(deps.directMovers!.forPipeline(pipeline.source, target), request, progress)
-          : await readTransformWrite(pipeline, run.id, request, progress);
+          : await (blockBatch(pipeline, readerFor(pipeline), sinkFor(pipeline, run.id), store)?.run(request, progress) ?? readTransformWrite(pipeline, run.id, request, progress));
         if (batch.rowsRead > 0) {
           log.info('batch committed', { rows_read: batch.rowsRead, rows_written: batch.rowsWritten, rows_dropped: batch.rowsDropped, next_cursor: batch.last, batch_size: limit, path: batch.path, ms: Math.round(performance.now() - started) });
         }
