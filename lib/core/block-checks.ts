@@ -10,7 +10,7 @@ import type { RowBlock } from './ports.ts';
 import { nullTargetKeysError, repeatedTargetKeyError } from './key-integrity.ts';
 import { valuePosition } from './row-layout.ts';
 import { isDeletion, missingFlagError } from './soft-deletes.ts';
-import { keyText, targetKeyColumns, targetLabel } from './target-keys.ts';
+import { keyIdentity, keyLabel, targetKeyColumns, targetLabel } from './target-keys.ts';
 
 export interface BlockChecks {
   /**
@@ -38,24 +38,22 @@ export function blockChecks(target: TargetDefinition, deletedFlag: string | unde
   let positions: Positions | null = null;
 
   const keyOf = (row: unknown[], keys: number[]): string | null => {
-    let key = '';
+    const values = keys.map((position) => (position < 0 ? undefined : row[position]));
     let nulls = false;
-    for (let k = 0; k < keys.length; k++) {
-      const value = keys[k]! < 0 ? undefined : row[keys[k]!];
+    values.forEach((value, k) => {
       if (value === null || value === undefined) {
         nullCounts[k]! += 1;
         nulls = true;
-      } else if (keys.length === 1) key = keyText(value);
-      else key += `${k === 0 ? '' : ','}${JSON.stringify(keyText(value))}`;
-    }
-    return nulls ? null : key;
+      }
+    });
+    return nulls ? null : keyIdentity(values);
   };
 
   const checkKey = (row: unknown[], keys: number[]): void => {
     const key = keyOf(row, keys);
     if (key === null || repeated) return;
     if (seen.has(key)) {
-      repeated = repeatedTargetKeyError(keys.length === 1 ? JSON.stringify(key) : `[${key}]`, columns, where);
+      repeated = repeatedTargetKeyError(keyLabel(key, keys.length), columns, where);
       seen.clear();
     } else seen.add(key);
   };

@@ -22,10 +22,20 @@ export function assertTargetKeys(rows: Row[], target: TargetDefinition): void {
   if (nulls) throw nulls;
   const seen = new Set<string>();
   for (const row of rows) {
-    const key = JSON.stringify(columns.map((column) => keyText(row[column])));
-    if (seen.has(key)) throw repeatedTargetKeyError(columns.length === 1 ? JSON.stringify(keyText(row[columns[0]!])) : key, columns, where);
+    const key = keyIdentity(columns.map((column) => row[column]));
+    if (seen.has(key)) throw repeatedTargetKeyError(keyLabel(key, columns.length), columns, where);
     seen.add(key);
   }
+}
+
+/** One text per key value, equal exactly when the keys are: a single column's text, several as a JSON array. */
+export function keyIdentity(values: unknown[]): string {
+  return values.length === 1 ? keyText(values[0]) : JSON.stringify(values.map(keyText));
+}
+
+/** How an error names a key (from its identity): a single value quoted, several as the JSON array. */
+export function keyLabel(identity: string, columns: number): string {
+  return columns === 1 ? JSON.stringify(identity) : identity;
 }
 
 /** A key value as text, so keys compare equal exactly when they are the same value. */
