@@ -126,4 +126,21 @@ describe.each<SearchFlavour>(['elasticsearch', 'opensearch'])('search batches in
     expect(run.error).toMatchObject({ name: 'KeyIntegrityError' });
     expect(run.error?.message).toContain(`the batch for index blocks_target_key-${flavour} has the key (code) = "c5" more than once`);
   });
+  it('refuses a stored multi-statement query at run time, before the read, and runs none of it', async () => {
+    const smuggled = [
+      [`${QUERY}; CREATE TABLE pwned (x int)`, 'source.query must be one statement: text follows a ";"'],
+      ['SELECT id, code FROM films) AS src LIMIT 0; COMMIT; CREATE TABLE pwned (x int); SELECT * FROM (SELECT 1 AS id', 'source.query has a ")" without a matching "("'],
+    ];
+    for (const [query, refusal] of smuggled) {
+      const pipeline = await create(`blocks_smuggled_${randomUUID().slice(0, 6)}`);
+      // Stored as a stale or tampered definition would be: the checks at creation never see it.
+      await stack.db.pool.query(`UPDATE etl.pipelines SET source = jsonb_set(source, '{query}', to_jsonb($2::text)) WHERE id = $1`, [pipeline.id, query]);
+      const run = await stack.harness.runToEnd(pipeline.id);
+      expect(run, query).toMatchObject({ status: 'FAILED', rows_written: 0 });
+      expect(run.error?.name, query).toBe('SourceQueryError');
+      expect(run.error?.message, query).toContain(refusal);
+    }
+    expect((await stack.db.pool.query<{ t: string | null }>("SELECT to_regclass('public.pwned')::text AS t")).rows[0]!.t).toBeNull();
+    expect((await stack.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM films')).rows[0]!.n).toBe(ROWS);
+  });
 });
