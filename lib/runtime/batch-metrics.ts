@@ -5,13 +5,13 @@
  * log line but not aggregated.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { BatchFigures } from './batch-figures.ts';
+import type { BatchAttemptFigures } from '../core/use-cases/run-batch.ts';
 
 export interface BatchAttempt {
   pipelineId: unknown;
   runId: unknown;
   /** Undefined when the attempt failed before it began (the run could not be loaded). */
-  figures: BatchFigures | undefined;
+  figures: BatchAttemptFigures | undefined;
   /** The attempt returned: its batch committed, or it found the source exhausted. */
   succeeded: boolean;
   durationMs: number;

@@ -24,7 +24,6 @@ import { createPgSourceReader } from '../adapters/pg/source-reader.ts';
 import { createPgStateStore } from '../adapters/pg/state-store.ts';
 import { createPostgresSink } from '../adapters/pg/postgres-sink.ts';
 import { createTransformCompiler } from '../transforms/index.ts';
-import { recordBatchFigures } from './batch-figures.ts';
 import type { RuntimeConfig } from './config.ts';
 
 /** The settings the engine reads (a RuntimeConfig has them all). */
@@ -48,9 +47,7 @@ export interface EngineDeps {
 export function createEngine(config: EngineConfig, deps: EngineDeps) {
   const { connections, executions, logger } = deps;
   const transforms = deps.transforms ?? createTransformCompiler();
-  // The RunBatch preset reads each attempt's figures for its metrics (batch-figures.ts).
-  const batchFigures = recordBatchFigures(createPgStateStore(connections.statePool));
-  const store = batchFigures.store;
+  const store = createPgStateStore(connections.statePool);
   const readerCache = new Map<string, SourceReader>();
   const readers: SourceReaders = {
     forConnection(name) {
@@ -88,7 +85,6 @@ export function createEngine(config: EngineConfig, deps: EngineDeps) {
     runs,
     ticks,
     reconcile,
-    batchFigures,
     steps: createRunSteps({
       ticks,
       store,

@@ -5,6 +5,7 @@
  */
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
+import type { BatchAttemptFigures } from '../core/use-cases/run-batch.ts';
 import type { LoopState, StepInput } from '../core/use-cases/run-steps.ts';
 import { addBatchMetrics } from './batch-metrics.ts';
 import type { Engine } from './engine.ts';
@@ -16,7 +17,7 @@ export function stepHandler<T>(work: (input: StepInput) => Promise<T>, observabi
 }
 
 /** RunBatch over an engine (built on first use by the Lambda wiring; given by the harness and the bench). */
-export function runBatchHandler(engine: () => Pick<Engine, 'steps' | 'batchFigures'>, observability: Observability = containerObservability) {
+export function runBatchHandler(engine: () => Pick<Engine, 'steps'>, observability: Observability = containerObservability) {
   const { metrics } = observability;
   const base = lambdaHandler<StepInput, LoopState>(observability);
   // Flushed after the handler returns or throws; off (no middleware, nothing buffered) where metrics
@@ -25,14 +26,13 @@ export function runBatchHandler(engine: () => Pick<Engine, 'steps' | 'batchFigur
   return base.handler(async (input) => {
     const started = performance.now();
     const { pipeline_id: pipelineId, run_id: runId } = input.state ?? {};
-    const { steps, batchFigures } = engine();
+    let figures: BatchAttemptFigures | undefined;
     let succeeded = false;
     try {
-      const state = await steps.runBatch(input);
+      const state = await engine().steps.runBatch(input, (reported) => (figures = reported));
       succeeded = true;
       return state;
     } finally {
-      const figures = typeof runId === 'string' ? batchFigures.take(runId) : undefined;
       if (metrics) addBatchMetrics(metrics, { pipelineId, runId, figures, succeeded, durationMs: performance.now() - started });
     }
   });

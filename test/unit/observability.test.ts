@@ -6,9 +6,9 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConnectionLostError } from '../../lib/core/errors.ts';
-import type { BatchProgress, StateStore } from '../../lib/core/ports.ts';
+import type { BatchProgress } from '../../lib/core/ports.ts';
+import type { BatchAttemptFigures } from '../../lib/core/use-cases/run-batch.ts';
 import type { LoopState, StepInput } from '../../lib/core/use-cases/run-steps.ts';
-import { recordBatchFigures } from '../../lib/runtime/batch-figures.ts';
 import { parseConfig } from '../../lib/runtime/config.ts';
 import { httpHandler } from '../../lib/runtime/http.ts';
 import { createObservability } from '../../lib/runtime/observability.ts';
@@ -89,22 +89,17 @@ describe('RunBatch metrics (EMF)', () => {
   const input: StepInput = { state: { ...runState }, execution_name: 'r-1-e1', execution_arn: 'arn:aws:states:us-east-1:000000000000:execution:etl-dev-run-pipeline:r-1-e1' };
 
   /**
-   * A test double of the engine: its runBatch drives the observed store as the use-case does
-   * (begin the attempt, then hand the committed counts to `advance`) and then returns or throws.
+   * A test double of the engine: its runBatch reports the attempt's figures as the use-case does
+   * (whether it retries, and the counts handed to the cursor advance) and then returns or throws.
    */
   function engineDouble(batch: { retry: boolean; progress?: Partial<BatchProgress>; fail?: Error }) {
-    const store = {
-      beginBatchAttempt: async () => ({ run: {}, pipeline: {}, retry: batch.retry }),
-      advance: async () => undefined,
-    } as unknown as StateStore;
-    const batchFigures = recordBatchFigures(store);
-    const runBatch = async (): Promise<LoopState> => {
-      await batchFigures.store.beginBatchAttempt('r-1', 'r-1-e1');
-      if (batch.progress) await batchFigures.store.advance(null, { runId: 'r-1', pipelineId: 'p-1', from: null, to: null, rowsRead: 0, rowsWritten: 0, rowsDropped: 0, checkpoint: false, ...batch.progress });
+    const runBatch = async (_input: StepInput, report?: (figures: BatchAttemptFigures) => void): Promise<LoopState> => {
+      const { progress } = batch;
+      report?.({ retry: batch.retry, committed: progress ? { rowsRead: progress.rowsRead ?? 0, rowsWritten: progress.rowsWritten ?? 0, rowsDeleted: progress.rowsDeleted ?? 0 } : null });
       if (batch.fail) throw batch.fail;
       return { ...runState, batches_in_execution: 1 };
     };
-    const engine = { steps: { runBatch }, batchFigures } as unknown as ReturnType<Parameters<typeof runBatchHandler>[0]>;
+    const engine = { steps: { runBatch } } as unknown as ReturnType<Parameters<typeof runBatchHandler>[0]>;
     return () => engine;
   }
 

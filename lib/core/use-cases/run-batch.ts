@@ -9,9 +9,19 @@ import { keysetColumns, type Cursor } from '../keyset.ts';
 import type { Pipeline } from '../pipeline.ts';
 import { splitDeletes } from '../soft-deletes.ts';
 import { assertTargetKeys } from '../target-keys.ts';
-import type { BatchProgress, DirectMover, ReadRequest } from '../ports.ts';
+import type { BatchProgress, DirectMover, ReadRequest, StateStore } from '../ports.ts';
 import { blockBatch, type ProgressOf } from './block-batch.ts';
 import { loopState, type LoopState, type RunStepsDeps, type StepContext, type StepInput } from './step-context.ts';
+
+/** What one RunBatch attempt did, handed to the caller's report whether the attempt returns or throws (the runtime's metrics). */
+export interface BatchAttemptFigures {
+  /** This attempt repeats a batch an earlier attempt began and did not commit. */
+  retry: boolean;
+  /** The counts handed to the store with the cursor advance; null when none was (a failure, or the empty last page). */
+  committed: { rowsRead: number; rowsWritten: number; rowsDeleted: number } | null;
+}
+
+type Advance = StateStore['advance'];
 
 export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepContext) {
   const { store, transforms, logger } = deps;
@@ -21,7 +31,7 @@ export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepC
    * Keys are checked over writes and soft deletes together: a key both deleted and written in one
    * batch is a repeated key (which of the two wins would depend on statement order).
    */
-  async function readTransformWrite(pipeline: Pipeline, runId: string, request: ReadRequest, progress: ProgressOf) {
+  async function readTransformWrite(pipeline: Pipeline, runId: string, request: ReadRequest, progress: ProgressOf, advance: Advance) {
     const { rows, last, done } = await readerFor(pipeline).readBatch(request);
     if (rows.length === 0) return { rowsRead: 0, rowsWritten: 0, rowsDropped: 0, last, done, path: 'rows' as const };
     const output = await transforms.compile(pipeline).run(rows);
@@ -29,15 +39,15 @@ export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepC
     const { upserts, deletes } = splitDeletes(output.rows, pipeline.source.deleted_flag);
     await sinkFor(pipeline, runId).write(
       upserts,
-      (tx, outcome) => store.advance(tx, { ...progress(rows.length, upserts.length, output.dropped, last), rowsDeleted: outcome?.deleted ?? 0 }),
+      (tx, outcome) => advance(tx, { ...progress(rows.length, upserts.length, output.dropped, last), rowsDeleted: outcome?.deleted ?? 0 }),
       deletes,
     );
     return { rowsRead: rows.length, rowsWritten: upserts.length, rowsDropped: output.dropped, last, done, path: 'rows' as const };
   }
 
   /** The direct path: every row read is written (nothing between reader and writer drops rows). */
-  async function moveDirect(mover: DirectMover, request: ReadRequest, progress: ProgressOf) {
-    const moved = await mover.movePage(request, (tx, page) => store.advance(tx, progress(page.rowsRead, page.rowsRead, 0, page.last)));
+  async function moveDirect(mover: DirectMover, request: ReadRequest, progress: ProgressOf, advance: Advance) {
+    const moved = await mover.movePage(request, (tx, page) => advance(tx, progress(page.rowsRead, page.rowsRead, 0, page.last)));
     return { ...moved, rowsWritten: moved.rowsRead, rowsDropped: 0 };
   }
 
@@ -47,9 +57,15 @@ export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepC
      * A plain pipeline into Postgres moves its page inside the databases (DirectMover); a plain one
      * into a search index reads it in blocks while writing them (block-batch.ts); the rest reads rows.
      */
-    async runBatch(input: StepInput): Promise<LoopState> {
+    async runBatch(input: StepInput, report?: (figures: BatchAttemptFigures) => void): Promise<LoopState> {
       const state = loopState(input);
       const { run, pipeline, retry } = await store.beginBatchAttempt(state.run_id, input.execution_name);
+      let committed: BatchAttemptFigures['committed'] = null;
+      // Every path hands its counts to the store here, in the transaction that commits them.
+      const advance: Advance = async (tx, progress) => {
+        await store.advance(tx, progress);
+        committed = { rowsRead: progress.rowsRead, rowsWritten: progress.rowsWritten, rowsDeleted: progress.rowsDeleted ?? 0 };
+      };
       const target = deps.directMovers ? directTarget(pipeline) : null;
       const sizing = target ? DIRECT_AUTO_SIZING : AUTO_SIZING;
       const limit = batchLimit(pipeline.batch_size, run.next_batch_size, retry, sizing);
@@ -79,8 +95,8 @@ export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepC
           nextBatchSize: nextBatchSize(pipeline.batch_size, limit, rowsRead, performance.now() - started, sizing),
         });
         const batch = target
-          ? await moveDirect(deps.directMovers!.forPipeline(pipeline.source, target), request, progress)
-          : await (blockBatch(pipeline, readerFor(pipeline), sinkFor(pipeline, run.id), store)?.run(request, progress) ?? readTransformWrite(pipeline, run.id, request, progress));
+          ? await moveDirect(deps.directMovers!.forPipeline(pipeline.source, target), request, progress, advance)
+          : await (blockBatch(pipeline, readerFor(pipeline), sinkFor(pipeline, run.id), { advance })?.run(request, progress) ?? readTransformWrite(pipeline, run.id, request, progress, advance));
         if (batch.rowsRead > 0) {
           log.info('batch committed', { rows_read: batch.rowsRead, rows_written: batch.rowsWritten, rows_dropped: batch.rowsDropped, next_cursor: batch.last, batch_size: limit, path: batch.path, ms: Math.round(performance.now() - started) });
         }
@@ -97,6 +113,8 @@ export function createRunBatch(deps: RunStepsDeps, { readerFor, sinkFor }: StepC
         if (isRetryable(error)) log.warn('batch failed, the state machine retries it', fields);
         else log.error('batch failed', fields);
         throw error;
+      } finally {
+        report?.({ retry, committed });
       }
     },
 
